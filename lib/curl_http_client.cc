@@ -1,0 +1,1 @@
+// TODO: curl_http_client

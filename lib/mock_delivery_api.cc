@@ -1,0 +1,1 @@
+// TODO: mock_delivery_api

@@ -1,0 +1,1 @@
+// TODO: sse_encoder
