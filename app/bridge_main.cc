@@ -1,1 +1,51 @@
-int main() { return 0; }
+// notifications-bridge: parse flags, run the service until SIGINT/SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "config.h"
+#include "curl_http_client.h"
+#include "logger.h"
+#include "service.h"
+
+int main(int argc, char** argv) {
+  using namespace notifications;
+  CommandLine cli = ParseBridgeCommandLine(argc, argv);
+  if (cli.action == CommandLine::Action::kExit) {
+    (cli.exit_code == 0 ? std::cout : std::cerr) << cli.text;
+    return cli.exit_code;
+  }
+  // Block the signals before any thread starts, so only sigwait sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // A vanished client is a failed write, not a death.
+
+  CurlGlobal curl;
+  Logger logger(cli.config.log_level);
+  for (const std::string& warning : cli.warnings) logger.Warn(warning);
+  BridgeService service(cli.config, logger);
+  Status started = service.Start();
+  if (!started.ok()) {
+    std::cerr << "notifications-bridge: " << started.message() << "\n";
+    return 1;
+  }
+  std::string host = cli.config.listen_host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  std::cout << "notifications-bridge listening on http://" << host << ":"
+            << service.port() << "/ (stream: /events), polling "
+            << cli.config.delivery_url << std::endl;
+  logger.Info("serving on " + host + ":" + std::to_string(service.port()) +
+              ", polling " + cli.config.delivery_url + " every " +
+              std::to_string(cli.config.poll_interval.count()) + " ms");
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  logger.Info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+              ", stopping");
+  service.Stop();
+  logger.Info("stopped");
+  return 0;
+}

@@ -1,1 +1,256 @@
-// TODO: config
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <fstream>
+
+namespace notifications {
+
+const char* BridgeVersion() { return NB_VERSION; }
+
+bool ParseListenAddress(const std::string& text, std::string* host, int* port,
+                        std::string* error) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string::npos) {
+    *error = "expected host:port, got \"" + text + "\"";
+    return false;
+  }
+  std::string h = text.substr(0, colon);
+  std::string p = text.substr(colon + 1);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
+    h = h.substr(1, h.size() - 2);
+  }
+  if (h.empty()) h = "127.0.0.1";
+  if (p.empty() || p.size() > 5 ||
+      p.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(p) > 65535) {
+    *error = "port must be a number from 0 to 65535, got \"" + p + "\"";
+    return false;
+  }
+  *host = h;
+  *port = std::stoi(p);
+  return true;
+}
+
+Result<std::string> ReadSecretFile(const std::string& path,
+                                   std::vector<std::string>* warnings) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return Status::InvalidArgument("cannot read token file " + path +
+                                   ": no such file or not accessible");
+  }
+  std::ifstream in(path);
+  if (!in) {
+    return Status::InvalidArgument("cannot read token file " + path +
+                                   ": permission denied");
+  }
+  if (warnings && (st.st_mode & (S_IRGRP | S_IROTH))) {
+    warnings->push_back("token file " + path +
+                        " is readable by other users; chmod 600 it");
+  }
+  std::string line;
+  std::getline(in, line);
+  size_t b = line.find_first_not_of(" \t\r\n");
+  size_t e = line.find_last_not_of(" \t\r\n");
+  if (b == std::string::npos) {
+    return Status::InvalidArgument("token file " + path + " is empty");
+  }
+  return line.substr(b, e - b + 1);
+}
+
+namespace {
+
+std::string DefaultPublicDir() {
+  struct stat st;
+  // Installed page first, then the source tree's (for builds run in place).
+  for (const char* dir : {NB_DEFAULT_PUBLIC_DIR, NB_SOURCE_PUBLIC_DIR}) {
+    std::string index = std::string(dir) + "/index.html";
+    if (stat(index.c_str(), &st) == 0) return dir;
+  }
+  return "";
+}
+
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(std::llround(seconds * 1000.0));
+}
+
+// A CLI11 validator for "a number of seconds within [lo, hi]".
+CLI::Validator SecondsRange(double lo, double hi) {
+  return CLI::Range(lo, hi, "SECONDS");
+}
+
+}  // namespace
+
+CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
+  CommandLine result;
+  BridgeConfig& c = result.config;
+  CLI::App app{
+      "notifications-bridge: polls Nasqueron's notifications delivery API and "
+      "streams new notifications to browsers as Server-Sent Events.",
+      "notifications-bridge"};
+  app.set_version_flag("--version", std::string("notifications-bridge ") + NB_VERSION);
+  app.set_config("--config", "", "Read settings from this INI/TOML file");
+  app.get_formatter()->column_width(34);
+  const std::string env = "NOTIFICATIONS_BRIDGE_";
+
+  double poll_interval = 5, heartbeat = 15, connect_timeout = 5,
+         request_timeout = 30, backoff_initial = 1, backoff_max = 60,
+         retry = 3, write_timeout = 5;
+  std::string listen = "127.0.0.1:8080", token_file, log_level = "info";
+  c.public_dir = DefaultPublicDir();
+
+  app.add_option("--delivery-url", c.delivery_url,
+                 "Delivery API base URL, e.g. http://127.0.0.1:8081/delivery")
+      ->envname(env + "DELIVERY_URL")->required();
+  app.add_option("--token-file", token_file,
+                 "File holding the delivery API bearer token (or set " + env +
+                     "TOKEN); never logged")
+      ->envname(env + "TOKEN_FILE");
+  app.add_option("--poll-interval", poll_interval,
+                 "Seconds between polls when idle (fractions allowed)")
+      ->envname(env + "POLL_INTERVAL")->check(SecondsRange(0.01, 3600))
+      ->capture_default_str();
+  app.add_option("--connect-timeout", connect_timeout,
+                 "Seconds to connect to the delivery API")
+      ->envname(env + "CONNECT_TIMEOUT")->check(SecondsRange(0.1, 300))
+      ->capture_default_str();
+  app.add_option("--request-timeout", request_timeout,
+                 "Seconds for a whole delivery API request")
+      ->envname(env + "REQUEST_TIMEOUT")->check(SecondsRange(0.1, 600))
+      ->capture_default_str();
+  app.add_option("--backoff-initial", backoff_initial,
+                 "Seconds before the first retry after a failed poll")
+      ->envname(env + "BACKOFF_INITIAL")->check(SecondsRange(0.01, 3600))
+      ->capture_default_str();
+  app.add_option("--backoff-max", backoff_max,
+                 "Cap on the wait between retries, in seconds")
+      ->envname(env + "BACKOFF_MAX")->check(SecondsRange(0.01, 3600))
+      ->capture_default_str();
+  app.add_option("--max-page-bytes", c.max_page_bytes,
+                 "Largest delivery API page accepted, in bytes")
+      ->envname(env + "MAX_PAGE_BYTES")->check(CLI::Range(size_t{1024}, size_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--page-limit", c.page_limit,
+                 "Notifications asked per page (1..1000)")
+      ->envname(env + "PAGE_LIMIT")->check(CLI::Range(size_t{1}, size_t{1000}))
+      ->capture_default_str();
+  app.add_option("--listen", listen,
+                 "host:port to serve on; port 0 picks a free one")
+      ->envname(env + "LISTEN")->capture_default_str();
+  app.add_option("--public-dir", c.public_dir,
+                 "Directory of the web page served at / (default: the "
+                 "installed page)")
+      ->envname(env + "PUBLIC_DIR")->capture_default_str();
+  app.add_option("--history", c.history,
+                 "Notifications kept for backlog and Last-Event-ID replay")
+      ->envname(env + "HISTORY")->check(CLI::Range(size_t{1}, size_t{1000000}))
+      ->capture_default_str();
+  app.add_option("--heartbeat", heartbeat,
+                 "Seconds between keep-alive comments on idle streams")
+      ->envname(env + "HEARTBEAT")->check(SecondsRange(0.1, 3600))
+      ->capture_default_str();
+  app.add_option("--retry", retry,
+                 "Browser reconnection delay sent as retry:, in seconds "
+                 "(each stream adds up to 2/3 of it as jitter)")
+      ->envname(env + "RETRY")->check(SecondsRange(0.1, 3600))
+      ->capture_default_str();
+  app.add_option("--max-clients", c.max_clients,
+                 "Most open streams; more are asked to retry later")
+      ->envname(env + "MAX_CLIENTS")->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->capture_default_str();
+  app.add_option("--write-timeout", write_timeout,
+                 "Seconds a stream may block on a client that stops reading "
+                 "before it is dropped")
+      ->envname(env + "WRITE_TIMEOUT")->check(SecondsRange(0.1, 600))
+      ->capture_default_str();
+  app.add_option("--allow-origin", c.allow_origins,
+                 "Origin allowed to read the stream cross-origin (CORS), "
+                 "repeatable, exact match, e.g. https://infra.nasqueron.org")
+      ->envname(env + "ALLOW_ORIGIN")->delimiter(',');
+  app.add_flag("--raw-content", c.raw_content,
+               "Include rawContent (the source payload, can be large) in "
+               "streamed events")
+      ->envname(env + "RAW_CONTENT");
+  app.add_option("--log-level", log_level, "debug, info, warn, error or off")
+      ->envname(env + "LOG_LEVEL")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    result.action = CommandLine::Action::kExit;
+    result.text = app.help();
+    return result;
+  } catch (const CLI::CallForAllHelp&) {
+    result.action = CommandLine::Action::kExit;
+    result.text = app.help("", CLI::AppFormatMode::All);
+    return result;
+  } catch (const CLI::CallForVersion&) {
+    result.action = CommandLine::Action::kExit;
+    result.text = app.version() + "\n";
+    return result;
+  } catch (const CLI::ParseError& e) {
+    result.action = CommandLine::Action::kExit;
+    result.exit_code = 2;
+    result.text = std::string("notifications-bridge: ") + e.what() +
+                  "\nRun with --help for usage.\n";
+    return result;
+  }
+
+  auto fail = [&](const std::string& message) {
+    result.action = CommandLine::Action::kExit;
+    result.exit_code = 2;
+    result.text = "notifications-bridge: " + message + "\n";
+    return result;
+  };
+  if (c.delivery_url.rfind("http://", 0) != 0 &&
+      c.delivery_url.rfind("https://", 0) != 0) {
+    return fail("--delivery-url must start with http:// or https://, got \"" +
+                c.delivery_url + "\"");
+  }
+  std::string error;
+  if (!ParseListenAddress(listen, &c.listen_host, &c.listen_port, &error)) {
+    return fail("--listen: " + error);
+  }
+  if (!ParseLogLevel(log_level, &c.log_level)) {
+    return fail("--log-level must be debug, info, warn, error or off, got \"" +
+                log_level + "\"");
+  }
+  if (backoff_max < backoff_initial) {
+    return fail("--backoff-max must not be below --backoff-initial");
+  }
+  for (const std::string& origin : c.allow_origins) {
+    if (origin == "*" || origin.find_first_of(" \t\r\n,") != std::string::npos ||
+        (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) ||
+        origin.back() == '/') {
+      return fail("--allow-origin takes an exact origin like "
+                  "https://infra.nasqueron.org (scheme://host[:port], no "
+                  "path, no '*'), got \"" + origin + "\"");
+    }
+  }
+  if (!c.public_dir.empty()) {
+    struct stat st;
+    if (stat(c.public_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return fail("--public-dir " + c.public_dir + " is not a directory");
+    }
+  }
+  if (!token_file.empty()) {
+    Result<std::string> token = ReadSecretFile(token_file, &result.warnings);
+    if (!token.ok()) return fail("--token-file: " + token.status().message());
+    c.token = token.value();
+  } else if (const char* t = std::getenv((env + "TOKEN").c_str())) {
+    c.token = t;
+  }
+  c.poll_interval = Millis(poll_interval);
+  c.heartbeat = Millis(heartbeat);
+  c.connect_timeout = Millis(connect_timeout);
+  c.request_timeout = Millis(request_timeout);
+  c.backoff_initial = Millis(backoff_initial);
+  c.backoff_max = Millis(backoff_max);
+  c.retry = Millis(retry);
+  c.write_timeout = Millis(write_timeout);
+  return result;
+}
+
+}  // namespace notifications

@@ -1,1 +1,125 @@
-// TODO: event_hub
+#include "event_hub.h"
+
+#include <algorithm>
+
+#include "notification_json.h"
+#include "sse_encoder.h"
+
+namespace notifications {
+
+EventHub::EventHub(size_t history_capacity, bool include_raw_content)
+    : capacity_(std::max<size_t>(1, history_capacity)),
+      include_raw_content_(include_raw_content) {}
+
+void EventHub::AppendLocked(HubEventPtr event) {
+  if (event->kind == HubEvent::Kind::kNotification) ++notifications_in_ring_;
+  ring_.push_back(std::move(event));
+  while (notifications_in_ring_ > capacity_) {
+    if (ring_.front()->kind == HubEvent::Kind::kNotification) {
+      --notifications_in_ring_;
+    }
+    ring_.pop_front();
+  }
+}
+
+void EventHub::Publish(std::vector<Notification> batch) {
+  if (batch.empty()) return;
+  // Encode outside the lock: it is the expensive part, and it is done once
+  // per notification whatever the number of streams.
+  std::vector<std::shared_ptr<HubEvent>> events;
+  events.reserve(batch.size());
+  for (Notification& n : batch) {
+    auto e = std::make_shared<HubEvent>();
+    e->kind = HubEvent::Kind::kNotification;
+    e->id = n.id;
+    e->frame = EncodeSseEvent(SseEvent{
+        n.id, "notification", NotificationToJson(n, include_raw_content_)});
+    e->notification = std::move(n);
+    events.push_back(std::move(e));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& e : events) {
+      e->seq = ++last_seq_;
+      AppendLocked(std::move(e));
+    }
+  }
+  cv_.notify_all();
+}
+
+void EventHub::Reset(const std::string& reason, const std::string& message) {
+  auto e = std::make_shared<HubEvent>();
+  e->kind = HubEvent::Kind::kReset;
+  e->reason = reason;
+  e->message = message;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ring_.clear();
+    notifications_in_ring_ = 0;
+    e->seq = ++last_seq_;
+    ring_.push_back(std::move(e));
+  }
+  cv_.notify_all();
+}
+
+EventHub::Snapshot EventHub::TakeSnapshot() const {
+  Snapshot snapshot;
+  std::lock_guard<std::mutex> lock(mu_);
+  snapshot.history.reserve(notifications_in_ring_);
+  for (const HubEventPtr& e : ring_) {
+    if (e->kind == HubEvent::Kind::kNotification) snapshot.history.push_back(e);
+  }
+  snapshot.last_seq = last_seq_;
+  return snapshot;
+}
+
+EventHub::WaitStatus EventHub::WaitForEvents(uint64_t after_seq,
+                                             std::chrono::milliseconds timeout,
+                                             size_t max_events,
+                                             std::vector<HubEventPtr>* out) {
+  std::unique_lock<std::mutex> lock(mu_);
+  bool ready = cv_.wait_for(lock, timeout, [&] {
+    return shutdown_ || last_seq_ > after_seq;
+  });
+  if (shutdown_) return WaitStatus::kShutdown;
+  if (!ready) return WaitStatus::kTimeout;
+  // The ring holds consecutive seqs; a reset marker at its front means
+  // everything older was dropped on purpose and the marker tells the stream.
+  const HubEvent& front = *ring_.front();
+  if (front.seq > after_seq + 1 && front.kind != HubEvent::Kind::kReset) {
+    return WaitStatus::kLagged;
+  }
+  size_t start = 0;
+  if (after_seq >= front.seq) start = static_cast<size_t>(after_seq - front.seq + 1);
+  size_t end = std::min(ring_.size(), start + std::max<size_t>(1, max_events));
+  for (size_t i = start; i < end; ++i) out->push_back(ring_[i]);
+  return WaitStatus::kEvents;
+}
+
+void EventHub::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutdown_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool EventHub::IsShutdown() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return shutdown_;
+}
+
+std::string EventHub::NewestId() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = ring_.rbegin(); it != ring_.rend(); ++it) {
+    if ((*it)->kind == HubEvent::Kind::kNotification) return (*it)->id;
+  }
+  return "";
+}
+
+size_t EventHub::HistorySize() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return notifications_in_ring_;
+}
+
+}  // namespace notifications

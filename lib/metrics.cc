@@ -1,1 +1,110 @@
-// TODO: metrics
+#include "metrics.h"
+
+#include <cstdio>
+
+namespace notifications {
+
+MetricsSnapshot Metrics::Snapshot() const {
+  MetricsSnapshot s;
+  auto get = [](const auto& a) { return a.load(std::memory_order_relaxed); };
+  s.polls = get(polls);
+  for (size_t i = 0; i < kFetchErrorKinds; ++i) s.poll_errors[i] = get(poll_errors[i]);
+  s.contract_violations = get(contract_violations);
+  s.notifications_published = get(notifications_published);
+  s.duplicates_dropped = get(duplicates_dropped);
+  s.upstream_resets = get(upstream_resets);
+  s.clients_connected = get(clients_connected);
+  s.streams_opened = get(streams_opened);
+  s.streams_rejected = get(streams_rejected);
+  s.events_sent = get(events_sent);
+  s.bytes_sent = get(bytes_sent);
+  s.gap_fetches = get(gap_fetches);
+  s.last_success_unix_seconds = static_cast<double>(get(last_success_unix_ms)) / 1000.0;
+  return s;
+}
+
+namespace {
+
+void Block(std::string* out, const char* name, const char* type,
+           const char* help) {
+  *out += "# HELP notifications_bridge_";
+  *out += name;
+  *out += ' ';
+  *out += help;
+  *out += "\n# TYPE notifications_bridge_";
+  *out += name;
+  *out += ' ';
+  *out += type;
+  *out += '\n';
+}
+
+void Sample(std::string* out, const char* name, const std::string& labels,
+            const std::string& value) {
+  *out += "notifications_bridge_";
+  *out += name;
+  *out += labels;
+  *out += ' ';
+  *out += value;
+  *out += '\n';
+}
+
+void Simple(std::string* out, const char* name, const char* type,
+            const char* help, const std::string& value) {
+  Block(out, name, type, help);
+  Sample(out, name, "", value);
+}
+
+std::string Seconds(double v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.3f", v);
+  return buf;
+}
+
+}  // namespace
+
+std::string RenderPrometheus(const MetricsSnapshot& m) {
+  using std::to_string;
+  std::string out;
+  Simple(&out, "polls_total", "counter",
+         "Page requests made to the delivery API by the poller.",
+         to_string(m.polls));
+  Block(&out, "poll_errors_total", "counter",
+        "Failed page requests, by kind.");
+  for (size_t i = 1; i < kFetchErrorKinds; ++i) {
+    Sample(&out, "poll_errors_total",
+           std::string("{kind=\"") + FetchErrorName(static_cast<FetchError>(i)) + "\"}",
+           to_string(m.poll_errors[i]));
+  }
+  Simple(&out, "contract_violations_total", "counter",
+         "Pages rejected because they broke the delivery API contract.",
+         to_string(m.contract_violations));
+  Simple(&out, "notifications_published_total", "counter",
+         "Notifications published to streams.",
+         to_string(m.notifications_published));
+  Simple(&out, "duplicates_dropped_total", "counter",
+         "Re-served notifications dropped because they were already published.",
+         to_string(m.duplicates_dropped));
+  Simple(&out, "upstream_resets_total", "counter",
+         "Times the delivery API forgot the cursor (410) and polling restarted.",
+         to_string(m.upstream_resets));
+  Simple(&out, "clients_connected", "gauge", "Open event streams.",
+         to_string(m.clients_connected));
+  Simple(&out, "streams_opened_total", "counter", "Event streams accepted.",
+         to_string(m.streams_opened));
+  Simple(&out, "streams_rejected_total", "counter",
+         "Event streams turned away because --max-clients was reached.",
+         to_string(m.streams_rejected));
+  Simple(&out, "events_sent_total", "counter",
+         "Notification events written to streams.", to_string(m.events_sent));
+  Simple(&out, "bytes_sent_total", "counter",
+         "Bytes written to event streams.", to_string(m.bytes_sent));
+  Simple(&out, "gap_fetches_total", "counter",
+         "Delivery API requests made to fill a resuming client's gap.",
+         to_string(m.gap_fetches));
+  Simple(&out, "last_success_timestamp_seconds", "gauge",
+         "Unix time of the last successful poll (0: never).",
+         Seconds(m.last_success_unix_seconds));
+  return out;
+}
+
+}  // namespace notifications

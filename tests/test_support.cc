@@ -1,1 +1,329 @@
-// test support
+#include "test_support.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace notifications {
+namespace testing {
+
+using namespace std::chrono_literals;
+
+ChildProcess::ChildProcess(std::vector<std::string> argv) {
+  int out[2];
+  if (pipe(out) != 0) return;
+  char tmpl[] = "/tmp/nb-stderr-XXXXXX";
+  int err = mkstemp(tmpl);
+  stderr_path_ = tmpl;
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(out[1], 1);
+    dup2(err, 2);
+    close(out[0]);
+    close(out[1]);
+    // The test binary may block signals; the child must not inherit that.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    std::vector<char*> args;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  close(out[1]);
+  close(err);
+  stdout_fd_ = out[0];
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0 && exit_code_ < 0) {
+    kill(pid_, SIGKILL);
+    Wait(5s);
+  }
+  if (stdout_fd_ >= 0) close(stdout_fd_);
+  if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
+}
+
+std::string ChildProcess::WaitForLine(const std::string& needle,
+                                      std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    size_t nl;
+    while ((nl = buffer_.find('\n')) != std::string::npos) {
+      std::string line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      if (line.find(needle) != std::string::npos) return line;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0 || stdout_fd_ < 0) return "";
+    pollfd p{stdout_fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return "";
+    char buf[4096];
+    ssize_t n = read(stdout_fd_, buf, sizeof buf);
+    if (n <= 0) return "";
+    buffer_.append(buf, static_cast<size_t>(n));
+  }
+}
+
+void ChildProcess::Signal(int sig) {
+  if (pid_ > 0 && exit_code_ < 0) kill(pid_, sig);
+}
+
+int ChildProcess::Wait(std::chrono::milliseconds timeout) {
+  if (exit_code_ >= 0) return exit_code_;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t r = waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status)
+                                     : 128 + WTERMSIG(status);
+      return exit_code_;
+    }
+    if (std::chrono::steady_clock::now() > deadline) return -1;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+std::string ChildProcess::Stderr() const {
+  std::ifstream in(stderr_path_);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int PortFromLine(const std::string& line) {
+  size_t at = line.find("http://");
+  if (at == std::string::npos) return 0;
+  size_t colon = line.find(':', at + 7);
+  if (colon == std::string::npos) return 0;
+  return std::atoi(line.c_str() + colon + 1);
+}
+
+MockApiProcess::MockApiProcess(std::vector<std::string> extra_args) {
+  std::vector<std::string> argv = {NB_MOCK_API_EXE, "--port", "0",
+                                   "--log-level", "warn"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  process = std::make_unique<ChildProcess>(argv);
+  port = PortFromLine(process->WaitForLine("listening on", 10s));
+}
+
+std::string MockApiProcess::base_url() const {
+  return "http://127.0.0.1:" + std::to_string(port) + "/delivery";
+}
+
+std::string MockApiProcess::Post(const std::string& json_body,
+                                 const std::string& project) const {
+  HttpResult r = HttpRequestTo("http://127.0.0.1:" + std::to_string(port) +
+                                   "/gate/Notification/" + project,
+                               "POST", {{"Content-Type", "application/json"}},
+                               json_body);
+  if (r.status != 200) return "";
+  size_t at = r.body.find("\"id\":\"");
+  if (at == std::string::npos) return "";
+  at += 6;
+  return r.body.substr(at, r.body.find('"', at) - at);
+}
+
+BridgeProcess::BridgeProcess(const std::string& delivery_url,
+                             std::vector<std::string> extra_args, int p) {
+  std::vector<std::string> argv = {
+      NB_BRIDGE_EXE, "--delivery-url", delivery_url, "--listen",
+      "127.0.0.1:" + std::to_string(p), "--poll-interval", "0.1",
+      "--backoff-initial", "0.1", "--backoff-max", "0.5",
+      "--log-level", "warn"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  process = std::make_unique<ChildProcess>(argv);
+  port = PortFromLine(process->WaitForLine("listening on", 10s));
+}
+
+std::string BridgeProcess::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port) + path;
+}
+
+namespace {
+
+size_t AppendTo(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+size_t HeaderTo(char* data, size_t size, size_t n, void* out) {
+  std::string line(data, size * n);
+  size_t colon = line.find(':');
+  if (colon != std::string::npos) {
+    std::string name = line.substr(0, colon);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+    auto* headers = static_cast<std::map<std::string, std::string>*>(out);
+    if (headers->count(name)) (*headers)[name] += ", " + value;
+    else (*headers)[name] = value;
+  }
+  return size * n;
+}
+
+}  // namespace
+
+HttpResult HttpRequestTo(const std::string& url, const std::string& method,
+                         const std::map<std::string, std::string>& headers,
+                         const std::string& body) {
+  HttpResult result;
+  CURL* curl = curl_easy_init();
+  curl_slist* list = nullptr;
+  for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendTo);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, HeaderTo);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.headers);
+  if (method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+  if (!body.empty() || method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  }
+  if (curl_easy_perform(curl) == CURLE_OK) {
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    result.status = static_cast<int>(status);
+  }
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  return result;
+}
+
+SseClient::SseClient(const std::string& url,
+                     std::map<std::string, std::string> headers) {
+  thread_ = std::thread(&SseClient::Run, this, url, std::move(headers));
+}
+
+SseClient::~SseClient() { Close(); }
+
+void SseClient::Close() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+size_t SseClient::OnBody(char* data, size_t size, size_t n, void* self_ptr) {
+  auto* self = static_cast<SseClient*>(self_ptr);
+  if (self->stop_) return 0;
+  std::lock_guard<std::mutex> lock(self->mu_);
+  self->raw_.append(data, size * n);
+  self->parser_.Feed(std::string_view(data, size * n),
+                     [self](const SseParser::Event& e) { self->events_.push_back(e); });
+  self->cv_.notify_all();
+  return size * n;
+}
+
+size_t SseClient::OnHeader(char* data, size_t size, size_t n, void* self_ptr) {
+  auto* self = static_cast<SseClient*>(self_ptr);
+  std::lock_guard<std::mutex> lock(self->mu_);
+  return HeaderTo(data, size, n, &self->headers_);
+}
+
+void SseClient::Run(std::string url, std::map<std::string, std::string> headers) {
+  CURL* curl = curl_easy_init();
+  curl_slist* list = nullptr;
+  for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &SseClient::OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &SseClient::OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, this);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION,
+                   +[](void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> int {
+                     return static_cast<SseClient*>(self)->stop_ ? 1 : 0;
+                   });
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, this);
+  curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  std::lock_guard<std::mutex> lock(mu_);
+  status_ = static_cast<int>(status);
+  ended_ = true;
+  cv_.notify_all();
+}
+
+std::vector<SseParser::Event> SseClient::WaitFor(size_t n,
+                                                 std::chrono::milliseconds timeout,
+                                                 const std::string& type) {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto matching = [&] {
+    std::vector<SseParser::Event> out;
+    for (const auto& e : events_) {
+      if (e.type == type) out.push_back(e);
+    }
+    return out;
+  };
+  cv_.wait_for(lock, timeout, [&] { return ended_ || matching().size() >= n; });
+  return matching();
+}
+
+bool SseClient::WaitForEnd(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return ended_; });
+}
+
+std::vector<SseParser::Event> SseClient::events() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return events_;
+}
+
+int SseClient::status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (status_ != 0) return status_;
+  // While streaming, the status line is known from the headers callback.
+  return headers_.count("content-type") ? 200 : 0;
+}
+
+std::string SseClient::header(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = headers_.find(name);
+  return it == headers_.end() ? "" : it->second;
+}
+
+std::optional<int64_t> SseClient::retry_ms() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return parser_.retry_ms();
+}
+
+size_t SseClient::comments() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return parser_.comments_seen();
+}
+
+std::string SseClient::raw() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return raw_;
+}
+
+std::vector<std::string> Ids(const std::vector<SseParser::Event>& events) {
+  std::vector<std::string> ids;
+  for (const auto& e : events) ids.push_back(e.last_event_id);
+  return ids;
+}
+
+}  // namespace testing
+}  // namespace notifications

@@ -1,0 +1,112 @@
+// EventHub: the bridge's fan-out point between the poller and the streams.
+//
+// The poller publishes batches of new notifications; each is encoded into
+// its SSE frame exactly once and kept in a bounded history ring (for
+// `backlog` and `Last-Event-ID` replay). Each stream waits for events newer
+// than the last sequence number it has seen, with a timeout so it can send
+// heartbeats and notice shutdown.
+//
+// Thread-safe: every public method may be called from any thread.
+//
+// Sequence numbers (`seq`) are the hub's own, strictly increasing from 1 and
+// never reused, even across Reset(). Upstream ids are what clients see.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "notification.h"
+
+namespace notifications {
+
+struct HubEvent {
+  enum class Kind { kNotification, kReset };
+  Kind kind = Kind::kNotification;
+  uint64_t seq = 0;
+  // Upstream id of the notification; for a reset, the position the stream
+  // resumes from ("" = from the beginning).
+  std::string id;
+  // The notification (kNotification only), with `time` filled in.
+  Notification notification;
+  // The whole SSE frame, ready to write (kNotification only; resets are
+  // encoded per stream).
+  std::string frame;
+  // For kReset: machine reason ("upstream-reset") and human message.
+  std::string reason;
+  std::string message;
+};
+using HubEventPtr = std::shared_ptr<const HubEvent>;
+
+class EventHub {
+ public:
+  // `history_capacity`: notifications kept for replay (>= 1).
+  // `include_raw_content`: whether frames carry rawContent.
+  EventHub(size_t history_capacity, bool include_raw_content);
+
+  EventHub(const EventHub&) = delete;
+  EventHub& operator=(const EventHub&) = delete;
+
+  // Appends `batch` (already deduplicated, in upstream order, each with a
+  // non-empty `time`) to the history and wakes every waiting stream once.
+  void Publish(std::vector<Notification> batch);
+
+  // Forgets the history (upstream forgot our cursor and we restart from its
+  // oldest item) and publishes a reset marker that every live stream relays
+  // as `event: reset`.
+  void Reset(const std::string& reason, const std::string& message);
+
+  // A consistent view for a new stream: the retained notifications, oldest
+  // first, and the seq after which the stream's live part starts.
+  struct Snapshot {
+    std::vector<HubEventPtr> history;
+    uint64_t last_seq = 0;
+  };
+  Snapshot TakeSnapshot() const;
+
+  enum class WaitStatus {
+    kEvents,    // `out` holds events with seq > after_seq, in order.
+    kTimeout,   // Nothing new within the timeout: time for a heartbeat.
+    kLagged,    // Events after `after_seq` were already evicted: the stream
+                // must end so its client resumes with Last-Event-ID.
+    kShutdown,  // Shutdown() was called.
+  };
+  // Waits until an event with seq > `after_seq` exists, `timeout` elapses
+  // or the hub shuts down. Appends at most `max_events` events to `out`.
+  WaitStatus WaitForEvents(uint64_t after_seq, std::chrono::milliseconds timeout,
+                           size_t max_events, std::vector<HubEventPtr>* out);
+
+  // Wakes every waiter with kShutdown, now and for every later call.
+  void Shutdown();
+  bool IsShutdown() const;
+
+  // Id of the newest retained notification, "" when the history is empty.
+  std::string NewestId() const;
+  size_t HistorySize() const;
+  size_t history_capacity() const { return capacity_; }
+  bool include_raw_content() const { return include_raw_content_; }
+
+ private:
+  void AppendLocked(HubEventPtr event);
+
+  const size_t capacity_;
+  const bool include_raw_content_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  // guarded by mu_:
+  // Every event since the last reset, notifications and the latest reset
+  // marker, bounded by capacity_ + 1.
+  std::deque<HubEventPtr> ring_;
+  size_t notifications_in_ring_ = 0;
+  uint64_t last_seq_ = 0;
+  bool shutdown_ = false;
+};
+
+}  // namespace notifications

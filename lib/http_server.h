@@ -1,0 +1,83 @@
+// BridgeServer: the bridge's HTTP front, on cpp-httplib.
+//
+// Routes (docs/events.md for the stream):
+//   GET /events    Server-Sent Events stream (StreamSession per request)
+//   GET /status    "ALIVE" (Nasqueron's container health check)
+//   GET /healthz   JSON: upstream state, cursor, clients; 503 when the last
+//                  poll failed
+//   GET /metrics   Prometheus text format
+//   GET /...       the page, from --public-dir (StaticFiles)
+//   OPTIONS *      CORS preflight; other methods: 405
+//
+// Around cpp-httplib as Debian builds it (see shared/KNOWLEDGE.md): its
+// worker pool is replaced by a WorkerPool sized for max_clients streams
+// plus headroom, the listen backlog is raised to SOMAXCONN, SO_REUSEPORT is
+// not set (a second bridge on the same port fails instead of sharing it),
+// and routing is done here without regexes.
+//
+// Thread-safe: Start/Stop from the owning thread; handlers run on pool
+// threads. Not copyable.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "event_hub.h"
+#include "logger.h"
+#include "metrics.h"
+#include "poller.h"
+#include "status.h"
+#include "stream_session.h"
+
+namespace notifications {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0 = any free port; see BridgeServer::port().
+  std::string public_dir;  // "" = no page.
+  size_t max_clients = 1000;
+  std::vector<std::string> allow_origins;  // Exact CORS origins.
+  std::chrono::milliseconds heartbeat{15000};
+  std::chrono::milliseconds retry{3000};  // Jitter: up to 2/3 of it more.
+  std::chrono::milliseconds write_timeout{5000};
+  // Threads for everything but streams (status, metrics, files, refusals).
+  size_t extra_threads = 16;
+};
+
+// The JSON body of /healthz (pure; for tests).
+std::string RenderHealthz(const PollerState& upstream, int64_t clients,
+                          size_t history, size_t history_capacity);
+
+class BridgeServer {
+ public:
+  // References must outlive the server. `gaps` may be null.
+  // `upstream_state` is called for /healthz.
+  BridgeServer(ServerOptions options, EventHub& hub, GapSource* gaps,
+               Metrics& metrics, Logger& logger,
+               std::function<PollerState()> upstream_state);
+  ~BridgeServer();
+  BridgeServer(const BridgeServer&) = delete;
+  BridgeServer& operator=(const BridgeServer&) = delete;
+
+  // Binds and serves on a background thread. Fails (with the address and
+  // the reason) when the address cannot be bound.
+  Status Start();
+  // The bound port (after Start()).
+  int port() const;
+  // Stops accepting, waits for every connection to finish. Streams end when
+  // the hub is shut down: call EventHub::Shutdown() first. Idempotent.
+  void Stop();
+
+  // Worker threads alive now, and the most ever alive (for tests/metrics).
+  size_t threads() const;
+  size_t peak_threads() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace notifications

@@ -1,0 +1,102 @@
+// Poller: the bridge's single upstream loop. One request at a time, whatever
+// the number of streams: fetch the page after the cursor, drop what was
+// already published, stamp and publish the rest, advance the cursor.
+//
+//   PollOnce()  one request, one step; for tests and for Run().
+//   Run()       PollOnce() forever: at once while pages say `more`, every
+//               `interval` otherwise, with exponential backoff and jitter
+//               after failures; returns after Stop().
+//
+// Thread-safety: Run() and PollOnce() from one thread only; Stop() and
+// State() from any thread.
+//
+// Invariants: the cursor is always the id of the last published
+// notification, so it never moves past an item that was not published; an
+// id is never published twice (overlapping pages are deduplicated by
+// comparing ids with CompareIds()). On 410 the hub is reset and polling
+// restarts from the oldest notification upstream retains.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "backoff.h"
+#include "clock.h"
+#include "delivery_client.h"
+#include "event_hub.h"
+#include "logger.h"
+#include "metrics.h"
+
+namespace notifications {
+
+struct PollerOptions {
+  std::chrono::milliseconds interval{5000};  // Between polls when idle.
+  BackoffPolicy backoff;                     // After failures.
+  uint64_t seed = 0;                         // For backoff jitter; 0 = random.
+};
+
+// What /healthz shows about upstream.
+struct PollerState {
+  bool upstream_ok = false;         // The last request succeeded.
+  int64_t last_success_ms = 0;      // Wall time of it, 0 = never.
+  std::string last_error;           // "" when none yet.
+  int64_t last_error_ms = 0;
+  uint32_t consecutive_failures = 0;
+  std::string cursor;               // "" = from the oldest.
+};
+
+class Poller {
+ public:
+  // Every reference must outlive the poller. `initial_cursor`: resume after
+  // this id (e.g. from a state file); nullopt starts from the oldest.
+  Poller(DeliveryClient& client, EventHub& hub, Metrics& metrics,
+         Logger& logger, Clock& clock, PollerOptions options,
+         std::optional<std::string> initial_cursor = std::nullopt);
+
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+
+  struct Outcome {
+    FetchError error = FetchError::kNone;  // kNone on success.
+    bool contract_violation = false;       // Rejected by the poller's checks.
+    size_t published = 0;
+    size_t duplicates = 0;
+    bool more = false;  // Poll again at once.
+  };
+  Outcome PollOnce();
+
+  void Run();
+  // Makes Run() return promptly (it never sleeps past a Stop()).
+  void Stop();
+
+  PollerState State() const;
+
+ private:
+  // Waits `delay` or until Stop(); returns false when stopped.
+  bool Sleep(std::chrono::milliseconds delay);
+  void RecordFailure(const std::string& what);
+
+  DeliveryClient& client_;
+  EventHub& hub_;
+  Metrics& metrics_;
+  Logger& logger_;
+  Clock& clock_;
+  const PollerOptions options_;
+  std::mt19937_64 rng_;
+
+  // Owned by the polling thread.
+  std::optional<std::string> cursor_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  // guarded by mu_:
+  bool stopped_ = false;
+  PollerState state_;
+};
+
+}  // namespace notifications

@@ -1,0 +1,185 @@
+#include "stream_session.h"
+
+#include <algorithm>
+
+#include "notification_json.h"
+#include "sse_encoder.h"
+
+namespace notifications {
+
+StreamSession::StreamSession(EventHub& hub, GapSource* gaps,
+                             StreamRequest request, StreamOptions options,
+                             uint64_t seed)
+    : hub_(hub),
+      gaps_(gaps),
+      request_(std::move(request)),
+      options_(options),
+      rng_(seed) {
+  int64_t jitter = std::max<int64_t>(0, options_.retry_jitter.count());
+  std::uniform_int_distribution<int64_t> dist(0, jitter);
+  retry_ms_ = options_.retry.count() + dist(rng_);
+}
+
+void StreamSession::AppendNotification(const HubEvent& e, std::string* out) {
+  if (!floor_.empty() && CompareIds(e.id, floor_) <= 0) return;
+  floor_ = e.id;
+  if (!request_.filter.Matches(e.notification)) return;
+  out->append(e.frame);
+  ++notifications_sent_;
+}
+
+void StreamSession::AppendReset(const std::string& id,
+                                const std::string& reason,
+                                const std::string& message, std::string* out) {
+  std::string data = "{\"reason\":" + JsonString(reason) +
+                     ",\"message\":" + JsonString(message) + "}";
+  out->append(EncodeSseEvent(SseEvent{id, "reset", data}));
+  floor_ = id;
+}
+
+void StreamSession::AppendBacklog(const std::vector<HubEventPtr>& history,
+                                  size_t n, std::string* out) {
+  if (n == 0) return;
+  // The n most recent matching notifications, written oldest first.
+  std::vector<const HubEvent*> picked;
+  for (auto it = history.rbegin(); it != history.rend() && picked.size() < n;
+       ++it) {
+    if (request_.filter.Matches((*it)->notification)) picked.push_back(it->get());
+  }
+  for (auto it = picked.rbegin(); it != picked.rend(); ++it) {
+    out->append((*it)->frame);
+    ++notifications_sent_;
+  }
+}
+
+std::string StreamSession::Open() {
+  last_write_ = std::chrono::steady_clock::now();
+  std::string out = EncodeSseRetry(retry_ms_);
+  out += EncodeSseComment("connected");
+
+  EventHub::Snapshot snap = hub_.TakeSnapshot();
+  seq_ = snap.last_seq;
+  const std::vector<HubEventPtr>& history = snap.history;
+  // The live part starts after the newest retained notification.
+  std::string newest = history.empty() ? "" : history.back()->id;
+
+  auto fresh = [&](std::string* o) {
+    size_t n = std::min(request_.backlog, history.size());
+    AppendBacklog(history, n, o);
+    floor_ = newest;
+  };
+
+  if (!request_.last_event_id) {
+    fresh(&out);
+    return out;
+  }
+  const std::string& last = *request_.last_event_id;
+
+  // Known to us: replay what follows it.
+  auto found = std::lower_bound(
+      history.begin(), history.end(), last,
+      [](const HubEventPtr& e, const std::string& id) {
+        return CompareIds(e->id, id) < 0;
+      });
+  if (found != history.end() && (*found)->id == last) {
+    floor_ = last;
+    for (auto it = found + 1; it != history.end(); ++it) {
+      AppendNotification(**it, &out);
+    }
+    floor_ = newest;
+    return out;
+  }
+
+  // Unknown to us (older than our history, or from before our restart): ask
+  // upstream for the gap, then continue with our history.
+  const std::string oldest = history.empty() ? "" : history.front()->id;
+  Result<std::vector<Notification>> gap =
+      gaps_ ? gaps_->FetchAfter(last, oldest, options_.max_gap)
+            : Result<std::vector<Notification>>(Status::Error(
+                  Status::Code::kGone, "no upstream to fetch the gap from"));
+  if (!gap.ok() && gap.status().code() == Status::Code::kUnavailable) {
+    // Upstream cannot say now. Ending the stream makes the client come back
+    // after `retry` with the same id: nothing is lost, nothing is reset.
+    out += EncodeSseComment("cannot fetch the missed notifications now (" +
+                            gap.status().message() + "); retry later");
+    ended_ = true;
+    return out;
+  }
+  if (!gap.ok()) {
+    // Neither knows the id, or the gap is too large to replay: a reset, then
+    // what a fresh connection gets. Its id is where the replay starts from.
+    std::string resume;
+    size_t n = std::min(request_.backlog, history.size());
+    if (n < history.size()) resume = history[history.size() - n - 1]->id;
+    const char* reason = gap.status().code() == Status::Code::kGone
+                             ? "unknown-last-event-id"
+                             : "gap-too-large";
+    AppendReset(resume, reason,
+                "cannot resume after " + last + ": " + gap.status().message(),
+                &out);
+    fresh(&out);
+    return out;
+  }
+  floor_ = last;
+  for (const Notification& n : gap.value()) {
+    // Stop where our own history takes over: its frames are already encoded.
+    if (!oldest.empty() && CompareIds(n.id, oldest) >= 0) break;
+    if (CompareIds(n.id, floor_) <= 0) continue;
+    floor_ = n.id;
+    if (!request_.filter.Matches(n)) continue;
+    out += EncodeSseEvent(SseEvent{
+        n.id, "notification", NotificationToJson(n, hub_.include_raw_content())});
+    ++notifications_sent_;
+  }
+  for (const HubEventPtr& e : history) AppendNotification(*e, &out);
+  // Upstream may be ahead of our poller: the floor keeps whatever the gap
+  // already gave from being written again when it arrives live.
+  if (!newest.empty() && CompareIds(newest, floor_) > 0) floor_ = newest;
+  return out;
+}
+
+StreamSession::Step StreamSession::Next(std::string* out) {
+  using std::chrono::steady_clock;
+  // The heartbeat is due `heartbeat` after the last byte written, not after
+  // the last wake-up: a stream whose filter drops everything still needs it.
+  auto since_write = std::chrono::duration_cast<std::chrono::milliseconds>(
+      steady_clock::now() - last_write_);
+  auto wait = std::max(std::chrono::milliseconds(0),
+                       options_.heartbeat - since_write);
+  if (ended_) return Step::kEnd;
+  std::vector<HubEventPtr> events;
+  EventHub::WaitStatus status =
+      hub_.WaitForEvents(seq_, wait, options_.max_batch, &events);
+  switch (status) {
+    case EventHub::WaitStatus::kShutdown:
+    case EventHub::WaitStatus::kLagged:
+      return Step::kEnd;
+    case EventHub::WaitStatus::kTimeout:
+      out->append(EncodeSseComment("keep-alive"));
+      last_write_ = steady_clock::now();
+      return Step::kHeartbeat;
+    case EventHub::WaitStatus::kEvents:
+      break;
+  }
+  for (const HubEventPtr& e : events) {
+    seq_ = e->seq;
+    if (e->kind == HubEvent::Kind::kReset) {
+      AppendReset(e->id, e->reason, e->message, out);
+      floor_.clear();
+    } else {
+      AppendNotification(*e, out);
+    }
+  }
+  if (!out->empty()) {
+    last_write_ = steady_clock::now();
+  } else if (steady_clock::now() - last_write_ >= options_.heartbeat) {
+    out->append(EncodeSseComment("keep-alive"));
+    last_write_ = steady_clock::now();
+    return Step::kHeartbeat;
+  }
+  // An empty kData (everything filtered out) is fine: the caller writes
+  // nothing and calls again.
+  return Step::kData;
+}
+
+}  // namespace notifications

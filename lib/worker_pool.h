@@ -1,0 +1,65 @@
+// WorkerPool: runs tasks on at most `max_threads` threads, created on
+// demand and retired after `idle_timeout` without work, so an idle bridge
+// holds few threads and a busy one never holds more than the cap.
+//
+// cpp-httplib runs each connection's whole life in one task; an event
+// stream holds its thread for hours. Debian's build defaults to a fixed
+// pool of 8 threads with an unbounded queue, which silently starves the 9th
+// stream. This pool is sized from --max-clients instead.
+//
+// Tasks beyond the cap wait in a FIFO queue until a thread frees up (they
+// are never dropped: a dropped httplib task would leak its socket).
+// Thread-safe. Not copyable. The destructor calls Shutdown().
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <mutex>
+
+namespace notifications {
+
+class WorkerPool {
+ public:
+  // `stack_bytes`: stack size of each thread (0 = the system default).
+  WorkerPool(size_t max_threads, size_t stack_bytes,
+             std::chrono::milliseconds idle_timeout);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Runs `task` on an idle thread, a new thread if below the cap, or later.
+  // After Shutdown() the task runs on the caller's thread (never lost).
+  void Submit(std::function<void()> task);
+
+  // Stops accepting work, waits for queued and running tasks to finish and
+  // for every thread to exit. Idempotent.
+  void Shutdown();
+
+  size_t threads() const;       // Alive now.
+  size_t peak_threads() const;  // Most alive at once since construction.
+  size_t queued() const;        // Waiting for a thread.
+
+ private:
+  static void* ThreadMain(void* self);
+  void Work();
+  bool SpawnLocked();
+
+  const size_t max_threads_;
+  const size_t stack_bytes_;
+  const std::chrono::milliseconds idle_timeout_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable exit_cv_;
+  // guarded by mu_:
+  std::deque<std::function<void()>> queue_;
+  size_t threads_ = 0;
+  size_t idle_ = 0;
+  size_t peak_ = 0;
+  bool shutdown_ = false;
+};
+
+}  // namespace notifications

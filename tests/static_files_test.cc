@@ -1,0 +1,71 @@
+#include "static_files.h"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+namespace notifications {
+namespace {
+
+std::string MakeTree() {
+  char tmpl[] = "/tmp/nb-static-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::string root = dir + "/public";
+  REQUIRE(system(("mkdir -p " + root + "/js && echo secret > " + dir +
+                  "/secret.txt && echo '<h1>hi</h1>' > " + root +
+                  "/index.html && echo 'x=1' > " + root +
+                  "/js/app.js && mkdir " + root + "/.git && echo no > " +
+                  root + "/.git/config && ln -s " + dir + "/secret.txt " +
+                  root + "/leak.txt && ln -s " + root + "/index.html " +
+                  root + "/alias.html")
+                     .c_str()) == 0);
+  return root;
+}
+
+TEST_CASE("static files: maps request paths to files under the root") {
+  CHECK(RelativeStaticPath("/").value() == "index.html");
+  CHECK(RelativeStaticPath("/js/app.js").value() == "js/app.js");
+  CHECK(RelativeStaticPath("/js/").value() == "js/index.html");
+  CHECK(RelativeStaticPath("//js//app.js").value() == "js/app.js");
+}
+
+TEST_CASE("static files: refuses traversal, hidden names and odd bytes") {
+  for (const char* bad : {"/../secret.txt", "/js/../../x", "/..", "/.git/config",
+                          "/.env", "relative", "", "/a\\..\\b"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(RelativeStaticPath(bad).ok());
+  }
+  CHECK_FALSE(RelativeStaticPath(std::string("/a\0b", 4)).ok());
+  CHECK_FALSE(RelativeStaticPath("/" + std::string(2000, 'a')).ok());
+}
+
+TEST_CASE("static files: serves files with type and etag, never outside") {
+  std::string root = MakeTree();
+  StaticFiles files(root);
+  Result<StaticFile> index = files.Load("/");
+  REQUIRE(index.ok());
+  CHECK(index->body == "<h1>hi</h1>\n");
+  CHECK(index->content_type == "text/html; charset=utf-8");
+  CHECK(index->etag.front() == '"');
+  CHECK(files.Load("/js/app.js")->content_type == "text/javascript; charset=utf-8");
+  // A symlink inside the root to a file inside the root is fine...
+  CHECK(files.Load("/alias.html").ok());
+  // ...one that leads out of it is not.
+  CHECK(files.Load("/leak.txt").status().code() == Status::Code::kNotFound);
+  CHECK_FALSE(files.Load("/../secret.txt").ok());
+  CHECK_FALSE(files.Load("/.git/config").ok());
+  CHECK_FALSE(files.Load("/missing.html").ok());
+  CHECK_FALSE(files.Load("/js").ok());  // A directory is not a file.
+  CHECK(system(("rm -rf " + root.substr(0, root.rfind('/'))).c_str()) == 0);
+}
+
+TEST_CASE("static files: no root serves nothing") {
+  StaticFiles files("");
+  CHECK_FALSE(files.Load("/").ok());
+}
+
+}  // namespace
+}  // namespace notifications
