@@ -1,1 +1,65 @@
-int main() { return 0; }
+// notifications-mock-api: serves the delivery API contract for development
+// and tests. Prints one line "notifications-mock-api listening on
+// http://HOST:PORT<base>" once it accepts requests, runs until SIGINT or
+// SIGTERM, then exits 0. Exit 2: bad command line; 1: could not start.
+#include <signal.h>
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include "clock.h"
+#include "logger.h"
+#include "mock_config.h"
+#include "mock_delivery_api.h"
+
+int main(int argc, char** argv) {
+  using namespace notifications;
+
+  Result<MockCommandLine> command_line = ParseMockCommandLine(argc, argv);
+  if (!command_line.ok()) {
+    std::fprintf(stderr, "notifications-mock-api: %s\n",
+                 command_line.status().message().c_str());
+    return 2;
+  }
+  if (!command_line->exit_text.empty()) {
+    std::fputs(command_line->exit_text.c_str(), stdout);
+    return 0;
+  }
+
+  // Blocked before any thread starts, so that every thread inherits the
+  // mask and only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);  // A client gone mid-answer is not fatal.
+
+  SystemClock clock;
+  Logger logger(command_line->log_level);
+  for (const std::string& warning : command_line->warnings)
+    logger.Warn(warning);
+
+  const MockApiOptions& options = command_line->api;
+  MockDeliveryApi api(options, clock, logger);
+  Status started = api.Start();
+  if (!started.ok()) {
+    std::fprintf(stderr, "notifications-mock-api: %s\n",
+                 started.message().c_str());
+    return 1;
+  }
+
+  const bool ipv6 = options.host.find(':') != std::string::npos;
+  std::printf("notifications-mock-api listening on http://%s%s%s:%d%s\n",
+              ipv6 ? "[" : "", options.host.c_str(), ipv6 ? "]" : "",
+              api.port(), options.base_path.c_str());
+  std::fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  logger.Info(std::string("received ") +
+              (signal_number == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+  api.Stop();
+  return 0;
+}

@@ -202,7 +202,8 @@ TEST_CASE("overlap re-serves items up to and including after") {
   StoreTestClock clock;
   NotificationStore store(100, clock, "p");
   AppendTexts(store, 1, 6);
-  NotificationStore::Page page = store.Query(std::string("p-0000000004"), 10, 2);
+  NotificationStore::Page page =
+      store.Query(std::string("p-0000000004"), 10, 2);
   CHECK(Texts(page) == std::vector<std::string>{"n3", "n4", "n5", "n6"});
   CHECK(page.cursor == "p-0000000006");
   CHECK_FALSE(page.more);
@@ -212,7 +213,8 @@ TEST_CASE("overlap is bounded by what is retained before after") {
   StoreTestClock clock;
   NotificationStore store(100, clock, "p");
   AppendTexts(store, 1, 3);
-  NotificationStore::Page page = store.Query(std::string("p-0000000001"), 10, 5);
+  NotificationStore::Page page =
+      store.Query(std::string("p-0000000001"), 10, 5);
   CHECK(Texts(page) == std::vector<std::string>{"n1", "n2", "n3"});
 }
 

@@ -1,0 +1,55 @@
+// The command line of notifications-mock-api.
+//
+//   --host HOST          address to listen on            [127.0.0.1]
+//   --port PORT          TCP port, 0 = any free one      [8081]
+//   --base-path PATH     prefix of the API routes        [/delivery]
+//   --retention N        notifications kept in memory    [10000]
+//   --token-file FILE    require "Authorization: Bearer <first line of FILE>"
+//   --fixtures FILE      JSON array of notifications loaded at start
+//   --generate RATE      synthetic notifications per second, 0 = off [0]
+//   --overlap N          re-serve N delivered items per page (dedupe tests) [0]
+//   --log-level LEVEL    debug, info, warn, error, off   [info]
+//   --version, --help
+//
+// Each flag can also come from the environment variable
+// NOTIFICATIONS_MOCK_<FLAG> (upper case, '-' -> '_', e.g.
+// NOTIFICATIONS_MOCK_BASE_PATH); the command line wins. The token itself
+// can come from NOTIFICATIONS_MOCK_TOKEN, never from the command line (every
+// local user can read a process's arguments).
+//
+// Pure apart from reading the environment and the token file: thread-safe
+// as long as nobody changes the environment meanwhile.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "logger.h"
+#include "mock_delivery_api.h"
+#include "status.h"
+
+namespace notifications {
+
+struct MockCommandLine {
+  // What to run; meaningful when exit_text is empty.
+  MockApiOptions api;
+  LogLevel log_level = LogLevel::kInfo;
+  // Set by --help or --version: print it to stdout as it is (it ends with a
+  // newline) and exit 0 without starting anything.
+  std::string exit_text;
+  // Non-fatal findings to log once the logger exists (e.g. a token file
+  // that group or others may read).
+  std::vector<std::string> warnings;
+};
+
+// Parses argv[1..argc) and the environment. Never throws, never exits.
+// Failure: kInvalidArgument with a one-line message that names the flag (or
+// variable) and what is wrong with it, e.g.
+// "--port: Value 70000 not in range 0 to 65535"; the caller prints it and
+// exits 2.
+Result<MockCommandLine> ParseMockCommandLine(int argc, const char* const* argv);
+
+// "notifications-mock-api <version>" (the project's, from CMake).
+std::string MockVersionLine();
+
+}  // namespace notifications
