@@ -1,1 +1,411 @@
-// TODO: notification_parser
+#include "notification_parser.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace notifications {
+namespace {
+
+using rapidjson::SizeType;
+using rapidjson::Value;
+
+// Iterative: upstream JSON (rawContent) may nest deeply, and the recursive
+// parser would overflow the stack. Full precision: numbers in rawContent are
+// written back, and must come back as the same double. Stop when done: we
+// check the tail ourselves, because RapidJSON's own check stops at the first
+// NUL byte and would accept "{}\0garbage".
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
+                                 rapidjson::kParseFullPrecisionFlag |
+                                 rapidjson::kParseStopWhenDoneFlag;
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+
+// Parses `body` into `doc`. On failure returns false and sets `error` to
+// "at offset N: <what>".
+bool ParseJson(std::string_view body, rapidjson::Document& doc,
+               std::string& error) {
+  rapidjson::MemoryStream stream(body.data(), body.size());
+  doc.ParseStream<kParseFlags>(stream);
+  if (doc.HasParseError()) {
+    error = "at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
+            rapidjson::GetParseError_En(doc.GetParseError());
+    return false;
+  }
+  for (size_t i = stream.Tell(); i < body.size(); ++i) {
+    char c = body[i];
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      error = "at offset " + std::to_string(i) + ": " +
+              rapidjson::GetParseError_En(
+                  rapidjson::kParseErrorDocumentRootNotSingular);
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string StringOf(const Value& v) {
+  return SanitizeUtf8(std::string_view(v.GetString(), v.GetStringLength()));
+}
+
+std::string Quoted(const char* name) { return std::string("\"") + name + "\""; }
+
+// Writes `root` compactly without recursion (rawContent may nest deeply).
+std::string CompactJson(const Value& root) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  struct Frame {
+    const Value* container;
+    SizeType next;
+  };
+  std::vector<Frame> stack;
+  auto write = [&writer, &stack](const Value& v) {
+    switch (v.GetType()) {
+      case rapidjson::kNullType:
+        writer.Null();
+        break;
+      case rapidjson::kFalseType:
+        writer.Bool(false);
+        break;
+      case rapidjson::kTrueType:
+        writer.Bool(true);
+        break;
+      case rapidjson::kNumberType:
+        if (v.IsUint64()) {
+          writer.Uint64(v.GetUint64());
+        } else if (v.IsInt64()) {
+          writer.Int64(v.GetInt64());
+        } else {
+          writer.Double(v.GetDouble());
+        }
+        break;
+      case rapidjson::kStringType:
+        writer.String(v.GetString(), v.GetStringLength());
+        break;
+      case rapidjson::kObjectType:
+        writer.StartObject();
+        stack.push_back({&v, 0});
+        break;
+      case rapidjson::kArrayType:
+        writer.StartArray();
+        stack.push_back({&v, 0});
+        break;
+    }
+  };
+  write(root);
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    const Value& c = *top.container;
+    if (c.IsObject()) {
+      if (top.next == c.MemberCount()) {
+        writer.EndObject();
+        stack.pop_back();
+        continue;
+      }
+      const auto& member = c.MemberBegin()[top.next++];
+      writer.Key(member.name.GetString(), member.name.GetStringLength());
+      write(member.value);  // May grow `stack`: `top` is not used after.
+    } else {
+      if (top.next == c.Size()) {
+        writer.EndArray();
+        stack.pop_back();
+        continue;
+      }
+      write(c[top.next++]);
+    }
+  }
+  // Raw bytes in strings were copied as they were; JSON's own bytes are
+  // ASCII, so sanitizing the text only touches string contents.
+  return SanitizeUtf8(std::string_view(buffer.GetString(), buffer.GetSize()));
+}
+
+// Reads optional string member `name` of `obj` into `out`: nullopt when
+// missing or null. Returns an error message, or "" on success.
+std::string OptionalString(const Value& obj, const char* name,
+                           std::optional<std::string>& out) {
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || it->value.IsNull()) {
+    out.reset();
+    return "";
+  }
+  if (!it->value.IsString()) return Quoted(name) + " must be a string or null";
+  out = StringOf(it->value);
+  return "";
+}
+
+// Reads required string member `name` of `obj`.
+std::string RequiredString(const Value& obj, const char* name,
+                           std::optional<std::string>& out) {
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd()) return "missing required field " + Quoted(name);
+  if (!it->value.IsString()) return Quoted(name) + " must be a string";
+  out = StringOf(it->value);
+  return "";
+}
+
+void ReadRawContent(const Value& obj, Notification& n) {
+  auto it = obj.FindMember("rawContent");
+  if (it == obj.MemberEnd() || it->value.IsNull()) {
+    n.raw_content.reset();
+  } else {
+    n.raw_content = CompactJson(it->value);
+  }
+}
+
+// One item of a page. Returns an error message, or "".
+std::string ParsePageItem(const Value& item, Notification& n) {
+  if (!item.IsObject()) return "must be a JSON object";
+  auto id = item.FindMember("id");
+  if (id == item.MemberEnd()) return "missing required field \"id\"";
+  if (!id->value.IsString()) return "\"id\" must be a string";
+  n.id.assign(id->value.GetString(), id->value.GetStringLength());
+  if (!IsValidId(n.id)) {
+    return "\"id\" must be 1 to 128 bytes of [A-Za-z0-9._:-]";
+  }
+  std::optional<std::string> time;
+  std::string error = OptionalString(item, "time", time);
+  if (!error.empty()) return error;
+  n.time = time.value_or("");
+  static constexpr const char* kFields[] = {"service", "project", "group",
+                                            "type",    "text",    "link"};
+  std::optional<std::string>* targets[] = {&n.service, &n.project, &n.group,
+                                           &n.type,    &n.text,    &n.link};
+  for (size_t i = 0; i < 6; ++i) {
+    error = OptionalString(item, kFields[i], *targets[i]);
+    if (!error.empty()) return error;
+  }
+  ReadRawContent(item, n);
+  return "";
+}
+
+// A gate-shaped object. `default_project` null: "project" is required.
+std::string ParseGateObject(const Value& obj,
+                            const std::string* default_project,
+                            Notification& n) {
+  if (!obj.IsObject()) return "must be a JSON object";
+  std::string error = RequiredString(obj, "service", n.service);
+  if (!error.empty()) return error;
+  if (default_project == nullptr) {
+    error = RequiredString(obj, "project", n.project);
+  } else {
+    if (!OptionalString(obj, "project", n.project).empty()) {
+      return "\"project\" must be a string";
+    }
+    if (!n.project.has_value()) n.project = *default_project;
+  }
+  if (!error.empty()) return error;
+  error = RequiredString(obj, "group", n.group);
+  if (!error.empty()) return error;
+  error = RequiredString(obj, "type", n.type);
+  if (!error.empty()) return error;
+  error = OptionalString(obj, "text", n.text);
+  if (!error.empty()) return error;
+  error = OptionalString(obj, "link", n.link);
+  if (!error.empty()) return error;
+  ReadRawContent(obj, n);
+  return "";
+}
+
+std::string ItemError(size_t index, const std::string& error) {
+  return "item " + std::to_string(index) + ": " + error;
+}
+
+}  // namespace
+
+Result<Page> ParsePage(std::string_view body, size_t max_items) {
+  rapidjson::Document doc;
+  std::string error;
+  if (!ParseJson(body, doc, error)) {
+    return Status::InvalidArgument("truncated or invalid JSON " + error);
+  }
+  if (!doc.IsObject()) {
+    return Status::InvalidArgument("page must be a JSON object");
+  }
+  auto items = doc.FindMember("notifications");
+  if (items == doc.MemberEnd()) {
+    return Status::InvalidArgument("missing required field \"notifications\"");
+  }
+  if (!items->value.IsArray()) {
+    return Status::InvalidArgument("\"notifications\" must be an array");
+  }
+  const Value& array = items->value;
+  if (array.Size() > max_items) {
+    return Status::InvalidArgument("page has " + std::to_string(array.Size()) +
+                                   " items, more than the limit of " +
+                                   std::to_string(max_items));
+  }
+  Page page;
+  page.notifications.reserve(array.Size());
+  for (SizeType i = 0; i < array.Size(); ++i) {
+    Notification n;
+    error = ParsePageItem(array[i], n);
+    if (!error.empty()) return Status::InvalidArgument(ItemError(i, error));
+    if (!page.notifications.empty() &&
+        CompareIds(n.id, page.notifications.back().id) <= 0) {
+      return Status::InvalidArgument(
+          "ids out of order at item " + std::to_string(i) + " (" + n.id +
+          " <= " + page.notifications.back().id + ")");
+    }
+    page.notifications.push_back(std::move(n));
+  }
+  auto cursor = doc.FindMember("cursor");
+  if (cursor == doc.MemberEnd()) {
+    return Status::InvalidArgument("missing required field \"cursor\"");
+  }
+  if (!cursor->value.IsString()) {
+    return Status::InvalidArgument("\"cursor\" must be a string");
+  }
+  page.cursor.assign(cursor->value.GetString(),
+                     cursor->value.GetStringLength());
+  if (!page.cursor.empty() && !IsValidId(page.cursor)) {
+    return Status::InvalidArgument(
+        "\"cursor\" must be \"\" or 1 to 128 bytes of [A-Za-z0-9._:-]");
+  }
+  if (!page.notifications.empty() &&
+      page.cursor != page.notifications.back().id) {
+    return Status::InvalidArgument("cursor \"" + page.cursor +
+                                   "\" is not the last id \"" +
+                                   page.notifications.back().id + "\"");
+  }
+  auto more = doc.FindMember("more");
+  if (more != doc.MemberEnd()) {
+    if (!more->value.IsBool()) {
+      return Status::InvalidArgument("\"more\" must be a boolean");
+    }
+    page.more = more->value.GetBool();
+  }
+  return page;
+}
+
+Result<Notification> ParseGateNotification(std::string_view body,
+                                           const std::string& default_project) {
+  rapidjson::Document doc;
+  std::string error;
+  if (!ParseJson(body, doc, error)) {
+    return Status::InvalidArgument("body is not valid JSON " + error);
+  }
+  if (!doc.IsObject()) {
+    return Status::InvalidArgument("body must be a JSON object");
+  }
+  Notification n;
+  error = ParseGateObject(doc, &default_project, n);
+  if (!error.empty()) return Status::InvalidArgument(error);
+  return n;
+}
+
+Result<std::vector<Notification>> ParseNotificationArray(
+    std::string_view body) {
+  rapidjson::Document doc;
+  std::string error;
+  if (!ParseJson(body, doc, error)) {
+    return Status::InvalidArgument("not valid JSON " + error);
+  }
+  if (!doc.IsArray()) {
+    return Status::InvalidArgument("top level must be a JSON array");
+  }
+  std::vector<Notification> out;
+  out.reserve(doc.Size());
+  for (SizeType i = 0; i < doc.Size(); ++i) {
+    Notification n;
+    error = ParseGateObject(doc[i], nullptr, n);
+    if (!error.empty()) return Status::InvalidArgument(ItemError(i, error));
+    out.push_back(std::move(n));
+  }
+  return out;
+}
+
+std::string ParseErrorBody(std::string_view body) {
+  constexpr size_t kMaxBytes = 200;
+  rapidjson::Document doc;
+  std::string error;
+  if (!ParseJson(body, doc, error) || !doc.IsObject()) return "";
+  auto code = doc.FindMember("error");
+  if (code == doc.MemberEnd() || !code->value.IsString()) return "";
+  std::string out = StringOf(code->value);
+  auto message = doc.FindMember("message");
+  if (message != doc.MemberEnd() && message->value.IsString()) {
+    out += ": ";
+    out += StringOf(message->value);
+  }
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
+  }
+  if (out.size() > kMaxBytes) {
+    size_t cut = kMaxBytes;
+    // Back off to the start of a character (out is valid UTF-8).
+    while (cut > 0 && (static_cast<unsigned char>(out[cut]) & 0xC0) == 0x80) {
+      --cut;
+    }
+    out.resize(cut);
+  }
+  return out;
+}
+
+std::string SanitizeUtf8(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  size_t i = 0;
+  const size_t n = bytes.size();
+  while (i < n) {
+    // Copy the run of ASCII at once.
+    size_t run = i;
+    while (run < n && static_cast<unsigned char>(bytes[run]) < 0x80) ++run;
+    out.append(bytes.substr(i, run - i));
+    i = run;
+    if (i == n) break;
+
+    // The WHATWG UTF-8 decoder: the lead byte sets how many continuation
+    // bytes follow and the range of the first one; a byte out of range ends
+    // the sequence with one U+FFFD and is itself decoded again.
+    auto lead = static_cast<unsigned char>(bytes[i]);
+    size_t needed = 0;
+    unsigned char lower = 0x80;
+    unsigned char upper = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      needed = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      needed = 2;
+      if (lead == 0xE0) lower = 0xA0;
+      if (lead == 0xED) upper = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      needed = 3;
+      if (lead == 0xF0) lower = 0x90;
+      if (lead == 0xF4) upper = 0x8F;
+    } else {
+      out.append(kReplacement);
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    bool complete = true;
+    for (size_t k = 0; k < needed; ++k, ++j) {
+      if (j == n) {
+        complete = false;
+        break;
+      }
+      auto c = static_cast<unsigned char>(bytes[j]);
+      if (c < lower || c > upper) {
+        complete = false;
+        break;
+      }
+      lower = 0x80;
+      upper = 0xBF;
+    }
+    if (complete) {
+      out.append(bytes.substr(i, j - i));
+    } else {
+      out.append(kReplacement);
+    }
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace notifications
