@@ -73,8 +73,7 @@ Result<TopicPattern> TopicPattern::Compile(std::string_view pattern) {
   }
   if (pattern.size() > kMaxPatternBytes) {
     return Status::InvalidArgument("topic pattern longer than " +
-                                   std::to_string(kMaxPatternBytes) +
-                                   " bytes");
+                                   std::to_string(kMaxPatternBytes) + " bytes");
   }
   for (size_t i = 0; i < pattern.size(); ++i) {
     auto b = static_cast<unsigned char>(pattern[i]);

@@ -16,7 +16,9 @@ void ForEachLine(std::string_view text, Emit&& emit) {
     char c = text[i];
     if (c == '\r' || c == '\n') {
       emit(text.substr(start, i - start));
-      i += (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ? size_t{2} : size_t{1};
+      i += (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n')
+               ? size_t{2}
+               : size_t{1};
       start = i;
     } else {
       ++i;

@@ -50,7 +50,7 @@ std::string FilterError(const Params& params) {
   return f.ok() ? "" : f.status().message();
 }
 
-TEST_SUITE("filter") {
+TEST_SUITE_BEGIN("filter");
 
 TEST_CASE("TopicPattern matches literal words exactly") {
   CHECK(Match("nasqueron.ops.github.push", "nasqueron.ops.github.push"));
@@ -286,7 +286,7 @@ TEST_CASE("Filter::ToQueryString is canonical and percent-encoded") {
         "&type=push&key=%2A.ci.%23&key=nasqueron.ops.%23");
 }
 
-}  // TEST_SUITE
+TEST_SUITE_END();
 
 }  // namespace
 }  // namespace notifications

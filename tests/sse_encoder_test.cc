@@ -9,7 +9,7 @@ namespace {
 
 using namespace std::string_literals;
 
-TEST_SUITE("sse_encoder") {
+TEST_SUITE_BEGIN("sse_encoder");
 
 TEST_CASE("EncodeSseEvent writes id, event, one data line and a blank line") {
   SseEvent e{"1795869554-0000000042", "notification", R"({"id":"x"})"};
@@ -47,8 +47,7 @@ TEST_CASE("EncodeSseEvent splits multi-line data on LF") {
 
 TEST_CASE("EncodeSseEvent splits data on CR and CRLF as on LF") {
   CHECK(EncodeSseEvent({std::nullopt, "", "a\rb"}) == "data: a\ndata: b\n\n");
-  CHECK(EncodeSseEvent({std::nullopt, "", "a\r\nb"}) ==
-        "data: a\ndata: b\n\n");
+  CHECK(EncodeSseEvent({std::nullopt, "", "a\r\nb"}) == "data: a\ndata: b\n\n");
   CHECK(EncodeSseEvent({std::nullopt, "", "a\n\rb"}) ==
         "data: a\ndata: \ndata: b\n\n");
   CHECK(EncodeSseEvent({std::nullopt, "", "a\n\nb"}) ==
@@ -113,7 +112,7 @@ TEST_CASE("EncodeSseRetry followed by a comment is the stream's opening") {
         "retry: 3417\n: connected\n\n");
 }
 
-}  // TEST_SUITE
+TEST_SUITE_END();
 
 }  // namespace
 }  // namespace notifications
