@@ -404,7 +404,8 @@ struct MockDeliveryApi::Impl {
   bool Authorized(const httplib::Request& req, httplib::Response& res) const;
   void HandleStatus(const httplib::Request& req, httplib::Response& res);
   void HandleNotifications(const httplib::Request& req, httplib::Response& res);
-  void HandleGate(const httplib::Request& req, httplib::Response& res);
+  void HandleGate(const httplib::Request& req, httplib::Response& res,
+                  const httplib::ContentReader& content_reader);
   void InstallRoutes();
   Status LoadFixtures();
   Status Bind();
@@ -508,19 +509,38 @@ void MockDeliveryApi::Impl::HandleNotifications(const httplib::Request& req,
   res.set_content(PageToJson(page.items, page.cursor, page.more), kJson);
 }
 
-void MockDeliveryApi::Impl::HandleGate(const httplib::Request& req,
-                                       httplib::Response& res) {
-  if (!Authorized(req, res)) return;
-  // httplib enforces the limit on Content-Length bodies only; chunked ones
-  // are checked here.
-  if (req.body.size() > kMockMaxPayloadBytes) {
+void MockDeliveryApi::Impl::HandleGate(
+    const httplib::Request& req, httplib::Response& res,
+    const httplib::ContentReader& content_reader) {
+  // The body is read through a reader because httplib applies
+  // set_payload_max_length to Content-Length bodies only: a chunked one
+  // would otherwise be buffered whole, however large.
+  std::string body;
+  bool too_large = false;
+  bool complete = content_reader([&](const char* data, size_t length) {
+    if (body.size() + length > kMockMaxPayloadBytes) {
+      too_large = true;
+      return false;
+    }
+    body.append(data, length);
+    return true;
+  });
+  if (too_large || res.status == 413) {
+    // The rest of the body is still on the connection: it cannot be reused.
+    res.set_header("Connection", "close");
     SetError(res, 413, "payload_too_large",
              "request body larger than " +
                  std::to_string(kMockMaxPayloadBytes) + " bytes");
     return;
   }
+  if (!complete) {
+    res.set_header("Connection", "close");
+    SetError(res, 400, "bad_request", "could not read the request body");
+    return;
+  }
+  if (!Authorized(req, res)) return;
   const std::string project = req.matches[1];
-  Result<Notification> parsed = ParseGateNotification(req.body, project);
+  Result<Notification> parsed = ParseGateNotification(body, project);
   if (!parsed.ok()) {
     SetError(res, 400, "bad_request", parsed.status().message());
     return;
@@ -542,8 +562,9 @@ void MockDeliveryApi::Impl::InstallRoutes() {
                HandleNotifications(req, res);
              });
   server.Post("/gate/Notification/([^/]+)",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                HandleGate(req, res);
+              [this](const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& content_reader) {
+                HandleGate(req, res, content_reader);
               });
 
   // Called for every answer >= 400, ours included: those already have a
