@@ -9,7 +9,7 @@ import { StreamManager } from './stream.js';
 import { DEFAULT_BACKLOG, buildPageSearch, buildStreamUrl, parsePageParams, resolveStreamUrl } from './url.js';
 import { createView } from './view.js';
 
-const RENDER_DELAY_MS = 30; // batches a burst (the backlog) into one render
+const RENDER_DELAY_MS = 30; // batches a burst of notifications (the backlog) into one render
 const ANNOUNCE_DELAY_MS = 1500; // batches screen reader announcements
 const DESKTOP_DELAY_MS = 1000; // batches desktop notifications
 const AGE_REFRESH_MS = 30 * 1000;
@@ -62,6 +62,12 @@ function main() {
     onDesktopToggle: () => toggleDesktop(),
   });
 
+  function renderNow() {
+    if (renderTimer !== null) clearTimeout(renderTimer);
+    renderTimer = null;
+    view.render(state);
+  }
+
   function scheduleRender() {
     if (renderTimer !== null) return;
     renderTimer = setTimeout(() => {
@@ -85,7 +91,8 @@ function main() {
     if (state.filters !== prev.filters || state.q !== prev.q) updateUrl();
     if (state.streamGeneration !== prev.streamGeneration && stream) stream.restart();
     view.setTitle(state.unseen); // now, even while hidden
-    scheduleRender();
+    if (event.type === 'notification') scheduleRender();
+    else renderNow(); // the user's clicks get their answer at once
   }
 
   // --- side effects of a new notification ----------------------------------

@@ -1,0 +1,186 @@
+// Filters (server-side through the URL, client-side free text), a bookmarked
+// URL, pause/resume, clear, the unseen count in the title and desktop
+// notifications.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  fixtureTexts,
+  fixtures,
+  launchBrowser,
+  missingPrerequisite,
+  openPage,
+  postNotification,
+  recorded,
+  rowTexts,
+  startBridge,
+  startMock,
+  waitForRows,
+  waitForStatus,
+  waitForTexts,
+} from './helpers.mjs';
+
+const skip = missingPrerequisite();
+
+const textsOf = (pred) =>
+  fixtures()
+    .filter(pred)
+    .map((f) => f.text ?? '(no text)')
+    .reverse();
+
+describe('controls', { skip: skip ?? false }, () => {
+  let browser;
+  let mock;
+  let bridge;
+  before(async () => {
+    browser = await launchBrowser();
+    mock = await startMock();
+    bridge = await startBridge(mock);
+  });
+  after(async () => {
+    await browser?.close();
+    await bridge?.stop();
+    await mock?.stop();
+  });
+
+  test('a bookmarked ?service=Jenkins shows only Jenkins, filtered by the bridge; changing filters rewrites the URL', async () => {
+    const { context, page, errors } = await openPage(browser);
+    try {
+      await page.goto(`${bridge.url}/?service=Jenkins`);
+      const jenkins = textsOf((f) => f.service === 'Jenkins');
+      await waitForTexts(page, jenkins);
+      await waitForStatus(page, /^Live$/);
+      assert.equal(await page.$eval('#filter-service', (s) => s.value), 'Jenkins');
+      let rec = await recorded(page);
+      assert.deepEqual(new URL(rec.urls[0]).searchParams.getAll('service'), ['Jenkins']);
+
+      // Server-side: a GitHub notification never reaches the page; a Jenkins one does.
+      await postNotification(mock, { service: 'GitHub', group: 'ops', type: 'push', text: 'filtered out', link: '' });
+      await postNotification(mock, { service: 'Jenkins', group: 'ci', type: 'started', text: 'jenkins live', link: '' });
+      await waitForTexts(page, ['jenkins live', ...jenkins]);
+
+      // Choose GitHub: URL changes, the stream is reopened fresh with the new filter.
+      await page.selectOption('#filter-service', 'GitHub');
+      await page.waitForFunction(() => new URLSearchParams(location.search).get('service') === 'GitHub');
+      const github = ['filtered out', ...textsOf((f) => f.service === 'GitHub')];
+      await waitForTexts(page, github);
+      rec = await recorded(page);
+      assert.equal(rec.urls.length, 2);
+      const reopened = new URL(rec.urls[1]).searchParams;
+      assert.deepEqual(reopened.getAll('service'), ['GitHub']);
+      assert.equal(reopened.get('backlog'), '100');
+      assert.equal(reopened.get('lastEventId'), null);
+      assert.equal(rec.overlaps, 0);
+
+      // Free text is client-side: URL has q, no new stream.
+      await page.fill('#filter-q', 'pull request');
+      await page.waitForFunction(() => new URLSearchParams(location.search).get('q') === 'pull request');
+      await waitForRows(page, 1);
+      assert.match((await rowTexts(page))[0], /opened pull request #58/);
+      assert.equal((await recorded(page)).urls.length, 2);
+      assert.match(await page.textContent('#count'), /1 of \d+ notifications match/);
+
+      // Group "(no group)" is group= in the URL and on the stream.
+      await page.fill('#filter-q', '');
+      await page.selectOption('#filter-group', '__none__');
+      await page.waitForFunction(() => new URLSearchParams(location.search).has('group'));
+      assert.equal(new URL(page.url()).searchParams.get('group'), '');
+      await waitForTexts(page, ['dereckson pushed 1 commit to sandbox (master)']);
+
+      // Reset: no filter in the URL, everything back.
+      await page.click('#filter-reset');
+      await page.waitForFunction(() => location.search === '');
+      await waitForRows(page, fixtureTexts().length + 2);
+      assert.equal((await recorded(page)).overlaps, 0);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a bookmarked view with several filters and free text', async () => {
+    const { context, page } = await openPage(browser);
+    try {
+      await page.goto(`${bridge.url}/?project=Nasqueron&group=docker&q=etherpad`);
+      await waitForTexts(page, ['Image build by Docker Hub registry failure: nasqueron/etherpad']);
+      assert.equal(await page.inputValue('#filter-q'), 'etherpad');
+      assert.equal(await page.inputValue('#filter-project'), 'Nasqueron');
+      assert.equal(await page.$eval('#filter-group', (s) => s.value), 'docker');
+      const stream = new URL((await recorded(page)).urls[0]).searchParams;
+      assert.deepEqual([stream.get('project'), stream.get('group'), stream.get('q')], ['Nasqueron', 'docker', null]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('pause buffers new notifications with a visible count; resume shows them; clear empties the list', async () => {
+    const { context, page } = await openPage(browser);
+    try {
+      await page.goto(`${bridge.url}/?q=pausetest`);
+      await waitForStatus(page, /^Live$/);
+      await postNotification(mock, { service: 'GitHub', group: 'ops', type: 'push', text: 'pausetest 1', link: '' });
+      await waitForRows(page, 1);
+      await page.click('#pause');
+      assert.equal(await page.textContent('#pause'), 'Resume');
+      for (const i of [2, 3, 4]) {
+        await postNotification(mock, { service: 'GitHub', group: 'ops', type: 'push', text: `pausetest ${i}`, link: '' });
+      }
+      await page.waitForFunction(() => document.getElementById('new-count').textContent === '3 new' && !document.getElementById('new-count').hidden, null, { timeout: 5000 });
+      assert.deepEqual(await rowTexts(page), ['pausetest 1']);
+      await page.click('#new-count');
+      await waitForTexts(page, ['pausetest 4', 'pausetest 3', 'pausetest 2', 'pausetest 1']);
+      assert.equal(await page.isHidden('#new-count'), true);
+      assert.equal(await page.textContent('#pause'), 'Pause');
+
+      // Pause with the button, resume with the button too.
+      await page.click('#pause');
+      await postNotification(mock, { service: 'GitHub', group: 'ops', type: 'push', text: 'pausetest 5', link: '' });
+      await page.waitForFunction(() => document.getElementById('new-count').textContent === '1 new');
+      await page.click('#pause');
+      await waitForRows(page, 5);
+
+      await page.click('#clear');
+      await waitForRows(page, 0);
+      assert.equal(await page.isVisible('#empty'), true);
+      await postNotification(mock, { service: 'GitHub', group: 'ops', type: 'push', text: 'pausetest 6', link: '' });
+      await waitForTexts(page, ['pausetest 6']);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('unseen count in the title while hidden; desktop notifications only after a click, only while hidden', async () => {
+    const { context, page } = await openPage(browser);
+    try {
+      await page.goto(`${bridge.url}/?q=titletest`);
+      await waitForStatus(page, /^Live$/);
+      assert.equal(await page.title(), 'Nasqueron notifications');
+      assert.equal((await recorded(page)).permissionRequests, 0, 'no permission asked on load');
+      await page.click('#desktop');
+      await page.waitForFunction(() => document.getElementById('desktop').getAttribute('aria-pressed') === 'true');
+      assert.equal((await recorded(page)).permissionRequests, 1);
+
+      await postNotification(mock, { service: 'GitHub', group: 'ops', type: 'push', text: 'titletest visible', link: '' });
+      await waitForRows(page, 1);
+      await page.evaluate(() => window.__nbSetHidden(true));
+      await postNotification(mock, { service: 'Jenkins', group: 'ci', type: 'started', text: 'titletest hidden 1', link: '' });
+      await postNotification(mock, { service: 'GitHub', group: 'ops', type: 'push', text: 'not counted', link: '' });
+      await postNotification(mock, { service: 'Jenkins', group: 'ci', type: 'started', text: 'titletest hidden 2', link: '' });
+      await page.waitForFunction(() => document.title === '(2) Nasqueron notifications', null, { timeout: 5000 });
+      await page.waitForFunction(() => window.__nb.desktop.length > 0, null, { timeout: 5000 });
+      await page.waitForTimeout(1200);
+      const desktop = (await recorded(page)).desktop;
+      const bodies = desktop.map((d) => `${d.title} | ${d.body}`).join('\n');
+      assert.match(bodies, /titletest hidden 1/);
+      assert.match(bodies, /titletest hidden 2/);
+      assert.doesNotMatch(bodies, /titletest visible|not counted/);
+
+      await page.evaluate(() => window.__nbSetHidden(false));
+      await page.waitForFunction(() => document.title === 'Nasqueron notifications');
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+if (skip) test(`browser tests skipped: ${skip}`, { skip });
