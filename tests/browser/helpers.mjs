@@ -151,16 +151,45 @@ export async function startBridge(mock, { port = 0, allowOrigin = [], extra = []
   }
 }
 
-/** Injects a notification through the mock's gate; returns its JSON answer ({ id, … }). */
-export async function postNotification(mock, body, project = 'Nasqueron') {
-  const res = await fetch(`${mock.url}/gate/Notification/${encodeURIComponent(project)}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
+/**
+ * Injects a notification through the mock's gate; returns its JSON answer
+ * ({ id, … }). A fresh connection per call: on a reused keep-alive
+ * connection the mock answers ~26 ms late.
+ */
+export function postNotification(mock, body, project = 'Nasqueron') {
+  const data = JSON.stringify(body);
+  return new Promise((resolvePromise, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: mock.port,
+        path: `/gate/Notification/${encodeURIComponent(project)}`,
+        method: 'POST',
+        agent: false,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => {
+          text += chunk;
+        });
+        res.on('end', () => {
+          if (res.statusCode !== 200 && res.statusCode !== 201) {
+            reject(new Error(`gate answered ${res.statusCode}: ${text}`));
+            return;
+          }
+          try {
+            resolvePromise(JSON.parse(text));
+          } catch (err) {
+            reject(new Error(`gate answered non-JSON: ${text}`, { cause: err }));
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
   });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`gate answered ${res.status}: ${text}`);
-  return JSON.parse(text);
 }
 
 const TYPES = {

@@ -184,6 +184,30 @@ describe('the page served by the bridge', { skip: skip ?? false }, () => {
     }
   });
 
+  test('the list is capped at 500 rows, the oldest dropped', async () => {
+    await servers();
+    const { context, page, errors } = await openPage(browser);
+    try {
+      await page.goto(`${bridge.url}/`);
+      await waitForRows(page, fixtureTexts().length);
+      for (let i = 1; i <= 500; i += 1) {
+        await postNotification(mock, { service: 'Jenkins', group: 'ci', type: 'started', text: `cap ${i}`, link: '' });
+      }
+      await page.waitForFunction(() => document.querySelector('#notifications > li .entry__text')?.textContent === 'cap 500', null, {
+        timeout: 20000,
+      });
+      await page.waitForTimeout(300);
+      const texts = await rowTexts(page);
+      assert.equal(texts.length, 500);
+      assert.equal(texts.at(-1), 'cap 1');
+      assert.match(await page.textContent('#count'), /500 notifications \(the latest 500 are kept\)/);
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+      await stopServers();
+    }
+  });
+
   test('screenshots with the fixtures, 1280 px and 360 px wide', async () => {
     await servers();
     const outDir = `${REPO}build`;

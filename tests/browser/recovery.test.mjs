@@ -40,7 +40,8 @@ describe('recovery after a bridge restart', { skip: skip ?? false }, () => {
   });
 
   test('bridge killed and restarted on the same port: the page resumes with neither loss nor duplicate', async () => {
-    const mock = await startMock();
+    // --overlap: the API re-serves items the bridge already has, as after a failover.
+    const mock = await startMock({ extra: ['--overlap', '2'] });
     let bridge = await startBridge(mock);
     const port = bridge.port;
     const { context, page, errors } = await openPage(browser);
