@@ -12,6 +12,7 @@ import { createView } from './view.js';
 const RENDER_DELAY_MS = 30; // batches a burst of notifications (the backlog) into one render
 const ANNOUNCE_DELAY_MS = 1500; // batches screen reader announcements
 const DESKTOP_DELAY_MS = 1000; // batches desktop notifications
+const BACKLOG_QUIET_MS = 2000; // no desktop notification for a backlog replayed after a fresh open or a reset
 const AGE_REFRESH_MS = 30 * 1000;
 const DESKTOP_KEY = 'nasqueron-notifications.desktop';
 
@@ -51,6 +52,7 @@ function main() {
   let desktopQueue = [];
   let desktopTimer = null;
   let desktopEnabled = false;
+  let quietUntil = 0; // before this time, arrivals are a backlog, not news
   let stream = null;
 
   const view = createView(document, {
@@ -109,7 +111,7 @@ function main() {
         view.announce(state.paused ? `${what} waiting (paused)` : what);
       }, ANNOUNCE_DELAY_MS);
     }
-    if (document.visibilityState === 'hidden' && desktopEnabled) {
+    if (document.visibilityState === 'hidden' && desktopEnabled && Date.now() >= quietUntil) {
       desktopQueue.push(n);
       if (desktopTimer === null) desktopTimer = setTimeout(flushDesktop, DESKTOP_DELAY_MS);
     }
@@ -202,9 +204,14 @@ function main() {
       } catch {
         if (type === 'notification') return; // malformed: nothing to show
       }
+      if (type === 'reset') quietUntil = Date.now() + BACKLOG_QUIET_MS;
       dispatch({ type, data, lastEventId: event.lastEventId, receivedAt: Date.now() });
     },
-    onStatus: (status, retryInMs) => dispatch({ type: 'status', status, retryInMs }),
+    onStatus: (status, retryInMs) => {
+      // A fresh stream (no position) starts with the backlog.
+      if (status === 'live' && stream && stream.lastEventId === null) quietUntil = Date.now() + BACKLOG_QUIET_MS;
+      dispatch({ type: 'status', status, retryInMs });
+    },
     isOnline: () => navigator.onLine !== false,
   });
   stream.start();
