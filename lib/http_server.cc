@@ -363,6 +363,11 @@ Status BridgeServer::Start() {
   if (d.listen_fd.load() >= 0) ::listen(d.listen_fd.load(), SOMAXCONN);
   d.started = true;
   d.listener = std::thread([&d] { d.server.listen_after_bind(); });
+  // httplib's stop() does nothing until its loop runs: wait for it, so a
+  // Stop() right after Start() cannot leave the listener blocked in accept.
+  for (int i = 0; i < 5000 && !d.server.is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   return Status::Ok();
 }
 

@@ -1,1 +1,140 @@
-// TODO
+#include "event_hub.h"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <thread>
+
+namespace notifications {
+namespace {
+
+using namespace std::chrono_literals;
+
+Notification Make(const std::string& id, const std::string& text = "t") {
+  Notification n;
+  n.id = id;
+  n.time = "2026-11-28T12:00:00.000Z";
+  n.service = "GitHub";
+  n.project = "Nasqueron";
+  n.group = "ops";
+  n.type = "push";
+  n.text = text;
+  n.link = "";
+  return n;
+}
+
+TEST_CASE("event hub: each notification is encoded once into its SSE frame") {
+  EventHub hub(10, false);
+  hub.Publish({Make("1", "hello")});
+  auto snap = hub.TakeSnapshot();
+  REQUIRE(snap.history.size() == 1);
+  CHECK(snap.last_seq == 1);
+  const std::string& frame = snap.history[0]->frame;
+  CHECK(frame.rfind("id: 1\nevent: notification\ndata: {\"id\":\"1\"", 0) == 0);
+  CHECK(frame.find("\"text\":\"hello\"") != std::string::npos);
+  CHECK(frame.substr(frame.size() - 2) == "\n\n");
+}
+
+TEST_CASE("event hub: history is bounded and keeps the newest") {
+  EventHub hub(3, false);
+  for (int i = 1; i <= 5; ++i) hub.Publish({Make(std::to_string(i))});
+  auto snap = hub.TakeSnapshot();
+  REQUIRE(snap.history.size() == 3);
+  CHECK(snap.history[0]->id == "3");
+  CHECK(snap.history[2]->id == "5");
+  CHECK(hub.NewestId() == "5");
+  CHECK(snap.last_seq == 5);
+}
+
+TEST_CASE("event hub: waiters get everything after their seq, in order") {
+  EventHub hub(100, false);
+  hub.Publish({Make("1"), Make("2"), Make("3")});
+  std::vector<HubEventPtr> out;
+  CHECK(hub.WaitForEvents(1, 10ms, 100, &out) == EventHub::WaitStatus::kEvents);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0]->id == "2");
+  CHECK(out[1]->id == "3");
+  out.clear();
+  CHECK(hub.WaitForEvents(0, 10ms, 2, &out) == EventHub::WaitStatus::kEvents);
+  CHECK(out.size() == 2);  // max_events respected
+}
+
+TEST_CASE("event hub: a wait times out when nothing new arrives") {
+  EventHub hub(10, false);
+  hub.Publish({Make("1")});
+  std::vector<HubEventPtr> out;
+  CHECK(hub.WaitForEvents(1, 20ms, 10, &out) == EventHub::WaitStatus::kTimeout);
+  CHECK(out.empty());
+}
+
+TEST_CASE("event hub: a publish wakes a blocked waiter") {
+  EventHub hub(10, false);
+  std::vector<HubEventPtr> out;
+  std::atomic<bool> woke{false};
+  std::thread waiter([&] {
+    auto status = hub.WaitForEvents(0, 10s, 10, &out);
+    woke = status == EventHub::WaitStatus::kEvents;
+  });
+  std::this_thread::sleep_for(20ms);
+  hub.Publish({Make("1")});
+  waiter.join();
+  CHECK(woke);
+  CHECK(out.size() == 1);
+}
+
+TEST_CASE("event hub: shutdown wakes every waiter at once") {
+  EventHub hub(10, false);
+  std::atomic<int> ended{0};
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 4; ++i) {
+    waiters.emplace_back([&] {
+      std::vector<HubEventPtr> out;
+      if (hub.WaitForEvents(0, 60s, 10, &out) == EventHub::WaitStatus::kShutdown) ++ended;
+    });
+  }
+  std::this_thread::sleep_for(20ms);
+  auto start = std::chrono::steady_clock::now();
+  hub.Shutdown();
+  for (auto& t : waiters) t.join();
+  CHECK(ended == 4);
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  std::vector<HubEventPtr> out;
+  CHECK(hub.WaitForEvents(0, 10ms, 1, &out) == EventHub::WaitStatus::kShutdown);
+}
+
+TEST_CASE("event hub: a waiter that fell behind the ring is told it lagged") {
+  EventHub hub(2, false);
+  for (int i = 1; i <= 5; ++i) hub.Publish({Make(std::to_string(i))});
+  std::vector<HubEventPtr> out;
+  CHECK(hub.WaitForEvents(1, 10ms, 10, &out) == EventHub::WaitStatus::kLagged);
+  CHECK(hub.WaitForEvents(3, 10ms, 10, &out) == EventHub::WaitStatus::kEvents);
+}
+
+TEST_CASE("event hub: reset clears history and reaches waiters as a marker") {
+  EventHub hub(10, false);
+  hub.Publish({Make("7"), Make("8")});
+  hub.Reset("upstream-reset", "gone");
+  CHECK(hub.HistorySize() == 0);
+  CHECK(hub.NewestId().empty());
+  std::vector<HubEventPtr> out;
+  // Even a waiter far behind gets the marker, not "lagged".
+  REQUIRE(hub.WaitForEvents(0, 10ms, 10, &out) == EventHub::WaitStatus::kEvents);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0]->kind == HubEvent::Kind::kReset);
+  CHECK(out[0]->reason == "upstream-reset");
+  hub.Publish({Make("1")});
+  CHECK(hub.TakeSnapshot().history.size() == 1);
+}
+
+TEST_CASE("event hub: raw content only when asked") {
+  Notification n = Make("1");
+  n.raw_content = "{\"a\":1}";
+  EventHub with(10, true), without(10, false);
+  with.Publish({n});
+  without.Publish({n});
+  CHECK(with.TakeSnapshot().history[0]->frame.find("\"rawContent\":{\"a\":1}") != std::string::npos);
+  CHECK(without.TakeSnapshot().history[0]->frame.find("rawContent") == std::string::npos);
+}
+
+}  // namespace
+}  // namespace notifications

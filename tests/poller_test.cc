@@ -1,1 +1,185 @@
-// TODO
+#include "poller.h"
+
+#include <doctest/doctest.h>
+
+#include <thread>
+
+#include "fakes.h"
+
+namespace notifications {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string Page(const std::vector<int>& ids, bool more = false,
+                 bool with_time = true) {
+  std::string body = "{\"notifications\":[";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) body += ",";
+    body += "{\"id\":\"" + std::to_string(ids[i]) + "\",\"service\":\"GitHub\"," +
+            "\"project\":\"Nasqueron\",\"group\":\"ops\",\"type\":\"push\"," +
+            "\"text\":\"n" + std::to_string(ids[i]) + "\",\"link\":\"\"" +
+            (with_time ? ",\"time\":\"2026-11-28T10:00:00Z\"" : "") + "}";
+  }
+  std::string cursor = ids.empty() ? "" : std::to_string(ids.back());
+  body += "],\"cursor\":\"" + cursor + "\",\"more\":" + (more ? "true" : "false") + "}";
+  return body;
+}
+
+struct Rig {
+  FakeHttpClient http;
+  FakeClock clock;
+  Metrics metrics;
+  std::vector<std::string> log_lines;
+  Logger logger{LogLevel::kDebug, [this](const std::string& l) { log_lines.push_back(l); }};
+  DeliveryClient client{http, [] {
+                          DeliveryOptions o;
+                          o.base_url = "http://api.test/delivery";
+                          return o;
+                        }()};
+  EventHub hub{100, false};
+
+  std::vector<std::string> HistoryIds() {
+    std::vector<std::string> ids;
+    for (const auto& e : hub.TakeSnapshot().history) ids.push_back(e->id);
+    return ids;
+  }
+};
+
+TEST_CASE("poller: publishes a page and moves the cursor to its last item") {
+  Rig rig;
+  Poller poller(rig.client, rig.hub, rig.metrics, rig.logger, rig.clock, {});
+  rig.http.PushJson(200, Page({1, 2, 3}));
+  Poller::Outcome o = poller.PollOnce();
+  CHECK(o.error == FetchError::kNone);
+  CHECK(o.published == 3);
+  CHECK(rig.HistoryIds() == std::vector<std::string>{"1", "2", "3"});
+  CHECK(poller.State().cursor == "3");
+  CHECK(poller.State().upstream_ok);
+  rig.http.PushJson(200, Page({}));
+  poller.PollOnce();
+  auto reqs = rig.http.requests();
+  CHECK(reqs[0].url.find("after=") == std::string::npos);
+  CHECK(reqs[1].url.find("after=3") != std::string::npos);
+}
+
+TEST_CASE("poller: overlapping pages never publish an id twice") {
+  Rig rig;
+  Poller poller(rig.client, rig.hub, rig.metrics, rig.logger, rig.clock, {});
+  rig.http.PushJson(200, Page({1, 2, 3}));
+  rig.http.PushJson(200, Page({2, 3, 4, 5}));
+  rig.http.PushJson(200, Page({5}));
+  poller.PollOnce();
+  Poller::Outcome o = poller.PollOnce();
+  CHECK(o.published == 2);
+  CHECK(o.duplicates == 2);
+  o = poller.PollOnce();
+  CHECK(o.published == 0);
+  CHECK(rig.HistoryIds() == std::vector<std::string>{"1", "2", "3", "4", "5"});
+  CHECK(rig.metrics.duplicates_dropped == 3);
+  CHECK(rig.metrics.notifications_published == 5);
+}
+
+TEST_CASE("poller: a failed poll publishes nothing and keeps the cursor") {
+  Rig rig;
+  Poller poller(rig.client, rig.hub, rig.metrics, rig.logger, rig.clock, {},
+                std::string("10"));
+  rig.http.PushJson(503, "{}");
+  rig.http.PushJson(200, "{\"notifications\":[{\"id\":\"11\"}");  // truncated
+  rig.http.PushJson(200, Page({12, 11}));                      // out of order
+  for (int i = 0; i < 3; ++i) CHECK(poller.PollOnce().error != FetchError::kNone);
+  CHECK(rig.hub.HistorySize() == 0);
+  CHECK(poller.State().cursor == "10");
+  CHECK(poller.State().consecutive_failures == 3);
+  CHECK_FALSE(poller.State().upstream_ok);
+  CHECK(rig.metrics.poll_errors[static_cast<size_t>(FetchError::kHttpServer)] == 1);
+  CHECK(rig.metrics.poll_errors[static_cast<size_t>(FetchError::kMalformed)] == 2);
+  // Every failure is one clear log line.
+  size_t warnings = 0;
+  for (const auto& l : rig.log_lines) warnings += l.find(" warn poll ") != std::string::npos;
+  CHECK(warnings == 3);
+  rig.http.PushJson(200, Page({11, 12}));
+  CHECK(poller.PollOnce().published == 2);
+  CHECK(poller.State().consecutive_failures == 0);
+}
+
+TEST_CASE("poller: 410 resets the streams and restarts from the oldest") {
+  Rig rig;
+  Poller poller(rig.client, rig.hub, rig.metrics, rig.logger, rig.clock, {});
+  rig.http.PushJson(200, Page({1, 2}));
+  poller.PollOnce();
+  rig.http.PushJson(410, R"({"error":"gone","message":"cursor 2 is no longer retained"})");
+  Poller::Outcome o = poller.PollOnce();
+  CHECK(o.error == FetchError::kGone);
+  CHECK(o.more);  // Restart at once.
+  CHECK(rig.hub.HistorySize() == 0);
+  std::vector<HubEventPtr> events;
+  rig.hub.WaitForEvents(2, 1ms, 10, &events);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]->kind == HubEvent::Kind::kReset);
+  rig.http.PushJson(200, Page({40, 41}));
+  CHECK(poller.PollOnce().published == 2);
+  CHECK(rig.http.requests().back().url.find("after=") == std::string::npos);
+  CHECK(rig.metrics.upstream_resets == 1);
+}
+
+TEST_CASE("poller: a 410 without cursor is an error, not a reset loop") {
+  Rig rig;
+  Poller poller(rig.client, rig.hub, rig.metrics, rig.logger, rig.clock, {});
+  rig.http.PushJson(410, "{}");
+  Poller::Outcome o = poller.PollOnce();
+  CHECK(o.error == FetchError::kGone);
+  CHECK_FALSE(o.more);
+  CHECK(rig.metrics.upstream_resets == 0);
+}
+
+TEST_CASE("poller: stamps notifications without time with first-seen time") {
+  Rig rig;
+  Poller poller(rig.client, rig.hub, rig.metrics, rig.logger, rig.clock, {});
+  rig.http.PushJson(200, Page({1}, false, false));
+  poller.PollOnce();
+  auto h = rig.hub.TakeSnapshot().history;
+  REQUIRE(h.size() == 1);
+  CHECK(h[0]->notification.time == FormatRfc3339(rig.clock.WallMillis()));
+}
+
+TEST_CASE("poller: a page of only old items claiming more is refused") {
+  Rig rig;
+  Poller poller(rig.client, rig.hub, rig.metrics, rig.logger, rig.clock, {},
+                std::string("5"));
+  rig.http.PushJson(200, Page({4, 5}, true));
+  Poller::Outcome o = poller.PollOnce();
+  CHECK(o.contract_violation);
+  CHECK_FALSE(o.more);
+}
+
+TEST_CASE("poller: Run follows more at once, waits the interval, backs off") {
+  Rig rig;
+  PollerOptions options;
+  options.interval = 5000ms;
+  options.backoff = BackoffPolicy{1000ms, 4000ms};
+  options.seed = 7;
+  Poller poller(rig.client, rig.hub, rig.metrics, rig.logger, rig.clock, options);
+  rig.http.PushJson(200, Page({1}, true));   // more: no wait
+  rig.http.PushJson(200, Page({2}, false));  // interval
+  // Then the fake answers connection errors: backoff 1, 2, 4, 4 s (±jitter).
+  std::thread t([&] { poller.Run(); });
+  while (rig.clock.waits().size() < 6) std::this_thread::sleep_for(1ms);
+  poller.Stop();
+  t.join();
+  auto waits = rig.clock.waits();
+  CHECK(waits[0] == 5000ms);
+  auto in = [](std::chrono::milliseconds w, int lo, int hi) {
+    return w.count() >= lo && w.count() <= hi;
+  };
+  CHECK(in(waits[1], 500, 1000));
+  CHECK(in(waits[2], 1000, 2000));
+  CHECK(in(waits[3], 2000, 4000));
+  CHECK(in(waits[4], 2000, 4000));  // capped
+  CHECK(rig.hub.HistorySize() == 2);
+  // Two successes, then failures; never more requests than waits + 1.
+  CHECK(rig.http.requests().size() <= waits.size() + 2);
+}
+
+}  // namespace
+}  // namespace notifications

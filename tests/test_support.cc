@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -218,6 +219,10 @@ SseClient::~SseClient() { Close(); }
 
 void SseClient::Close() {
   stop_ = true;
+  // Waking curl through its socket ends the transfer at once; its progress
+  // callback alone may take a second to notice.
+  int fd = fd_.load();
+  if (fd >= 0) shutdown(fd, SHUT_RDWR);
   if (thread_.joinable()) thread_.join();
 }
 
@@ -255,7 +260,14 @@ void SseClient::Run(std::string url, std::map<std::string, std::string> headers)
                      return static_cast<SseClient*>(self)->stop_ ? 1 : 0;
                    });
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, this);
-  curl_easy_perform(curl);
+  curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION,
+                   +[](void* self, curlsocktype, curl_sockaddr* a) -> curl_socket_t {
+                     int fd = socket(a->family, a->socktype, a->protocol);
+                     static_cast<SseClient*>(self)->fd_.store(fd);
+                     return fd;
+                   });
+  curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, this);
+  if (!stop_) curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(list);

@@ -119,6 +119,7 @@ class SseClient {
   int status_ = 0;
   bool ended_ = false;
   std::atomic<bool> stop_{false};
+  std::atomic<int> fd_{-1};
   std::thread thread_;
 };
 
