@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -137,11 +138,18 @@ std::string MockApiProcess::Post(const std::string& json_body,
 
 BridgeProcess::BridgeProcess(const std::string& delivery_url,
                              std::vector<std::string> extra_args, int p) {
-  std::vector<std::string> argv = {
-      NB_BRIDGE_EXE, "--delivery-url", delivery_url, "--listen",
-      "127.0.0.1:" + std::to_string(p), "--poll-interval", "0.1",
-      "--backoff-initial", "0.1", "--backoff-max", "0.5",
-      "--log-level", "warn"};
+  std::vector<std::string> argv = {NB_BRIDGE_EXE, "--delivery-url", delivery_url,
+                                   "--listen", "127.0.0.1:" + std::to_string(p)};
+  // Fast defaults for tests, unless the test sets its own.
+  const std::vector<std::pair<std::string, std::string>> defaults = {
+      {"--poll-interval", "0.1"}, {"--backoff-initial", "0.1"},
+      {"--backoff-max", "0.5"}, {"--log-level", "warn"}};
+  for (const auto& [flag, value] : defaults) {
+    if (std::find(extra_args.begin(), extra_args.end(), flag) == extra_args.end()) {
+      argv.push_back(flag);
+      argv.push_back(value);
+    }
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process = std::make_unique<ChildProcess>(argv);
   port = PortFromLine(process->WaitForLine("listening on", 10s));
