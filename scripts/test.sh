@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds, runs the C++ suite
+# (ctest), the page's unit tests (node --test) and the browser tests
+# (Chromium), then the C++ suite again under AddressSanitizer +
+# UndefinedBehaviorSanitizer and the concurrency tests under
+# ThreadSanitizer. Exits non-zero as soon as anything fails.
+#
+#   scripts/test.sh            everything (what CI runs)
+#   scripts/test.sh --quick    skip the sanitizer builds
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+jobs="$(nproc)"
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "Dependencies"
+scripts/install-deps.sh build test
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+  npm ci --no-audit --no-fund
+fi
+
+step "Build (warnings are errors)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNB_WARNINGS_AS_ERRORS=ON >/dev/null
+cmake --build build
+
+step "C++ tests"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+step "Page unit tests"
+npm run --silent test:page
+
+step "Browser tests (Chromium)"
+NB_BUILD_DIR=build npm run --silent test:browser
+
+if [ "$quick" = 1 ]; then
+  echo "Quick run: sanitizer builds skipped."
+  exit 0
+fi
+
+step "C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNB_WARNINGS_AS_ERRORS=ON \
+  "-DNB_SANITIZE=address;undefined" >/dev/null
+cmake --build build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+step "Concurrency tests under ThreadSanitizer"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNB_WARNINGS_AS_ERRORS=ON \
+  -DNB_SANITIZE=thread >/dev/null
+cmake --build build-tsan
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
+  -R 'event hub|stream session|poller|worker pool|http server|e2e|gap source|mock'
+
+echo
+echo "All tests passed."
