@@ -51,7 +51,7 @@ step "Concurrency tests under ThreadSanitizer"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNB_WARNINGS_AS_ERRORS=ON \
   -DNB_SANITIZE=thread >/dev/null
 cmake --build build-tsan
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitizers/tsan.supp" \
   ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
   -R 'event hub|stream session|poller|worker pool|http server|e2e|gap source|mock'
 
