@@ -26,7 +26,13 @@ int main(int argc, char** argv) {
   CurlGlobal curl;
   Logger logger(cli.config.log_level);
   for (const std::string& warning : cli.warnings) logger.Warn(warning);
-  BridgeService service(cli.config, logger);
+  Result<std::unique_ptr<BridgeService>> created =
+      BridgeService::Create(cli.config, logger);
+  if (!created.ok()) {
+    std::cerr << "notifications-bridge: " << created.status().message() << "\n";
+    return 1;
+  }
+  BridgeService& service = **created;
   Status started = service.Start();
   if (!started.ok()) {
     std::cerr << "notifications-bridge: " << started.message() << "\n";

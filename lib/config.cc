@@ -98,7 +98,8 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
   double poll_interval = 5, heartbeat = 15, connect_timeout = 5,
          request_timeout = 30, backoff_initial = 1, backoff_max = 60,
          retry = 3, write_timeout = 5;
-  std::string listen = "127.0.0.1:8080", token_file, log_level = "info";
+  std::string listen = "127.0.0.1:8080", token_file, stream_token_file,
+              log_level = "info";
   c.public_dir = DefaultPublicDir();
 
   app.add_option("--delivery-url", c.delivery_url,
@@ -173,6 +174,19 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
                "Include rawContent (the source payload, can be large) in "
                "streamed events")
       ->envname(env + "RAW_CONTENT");
+  app.add_option("--state-file", c.state_file,
+                 "Persist the cursor here after each published page and "
+                 "resume from it on start")
+      ->envname(env + "STATE_FILE");
+  app.add_flag("--reset-state", c.reset_state,
+               "Ignore the state file's content (e.g. a corrupt one) and "
+               "start from the oldest notification the API retains")
+      ->envname(env + "RESET_STATE");
+  app.add_option("--stream-token-file", stream_token_file,
+                 "File holding a token that /events then requires (as the "
+                 "access_token parameter or the notifications_stream_token "
+                 "cookie); or set " + env + "STREAM_TOKEN")
+      ->envname(env + "STREAM_TOKEN_FILE");
   app.add_option("--log-level", log_level, "debug, info, warn, error or off")
       ->envname(env + "LOG_LEVEL")->capture_default_str();
 
@@ -241,6 +255,13 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
     c.token = token.value();
   } else if (const char* t = std::getenv((env + "TOKEN").c_str())) {
     c.token = t;
+  }
+  if (!stream_token_file.empty()) {
+    Result<std::string> token = ReadSecretFile(stream_token_file, &result.warnings);
+    if (!token.ok()) return fail("--stream-token-file: " + token.status().message());
+    c.stream_token = token.value();
+  } else if (const char* t = std::getenv((env + "STREAM_TOKEN").c_str())) {
+    c.stream_token = t;
   }
   c.poll_interval = Millis(poll_interval);
   c.heartbeat = Millis(heartbeat);

@@ -44,6 +44,12 @@ struct BridgeConfig {
   std::vector<std::string> allow_origins;            // --allow-origin
   bool raw_content = false;                          // --raw-content
   LogLevel log_level = LogLevel::kInfo;              // --log-level
+  // --state-file: where the cursor is persisted; "" = not persisted.
+  std::string state_file;
+  bool reset_state = false;  // --reset-state: ignore a corrupt/old state
+  // Token /events requires (from --stream-token-file or
+  // NOTIFICATIONS_BRIDGE_STREAM_TOKEN); empty = open stream.
+  std::string stream_token;
 };
 
 struct CommandLine {

@@ -108,8 +108,12 @@ FetchResult DeliveryClient::FetchPage(const std::optional<std::string>& after) {
 }
 
 UpstreamGapSource::UpstreamGapSource(DeliveryClient& client, Clock& clock,
-                                     std::chrono::milliseconds cache_ttl)
-    : client_(client), clock_(clock), cache_ttl_(cache_ttl) {}
+                                     std::chrono::milliseconds cache_ttl,
+                                     std::atomic<uint64_t>* request_counter)
+    : client_(client),
+      clock_(clock),
+      cache_ttl_(cache_ttl),
+      request_counter_(request_counter) {}
 
 uint64_t UpstreamGapSource::requests() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -132,6 +136,7 @@ Result<std::vector<Notification>> UpstreamGapSource::FetchAfter(
   Status failure;
   while (true) {
     ++requests_;
+    if (request_counter_) request_counter_->fetch_add(1, std::memory_order_relaxed);
     FetchResult fetched = client_.FetchPage(cursor);
     if (fetched.error == FetchError::kGone) {
       // Only the first page can be gone: later cursors are ids it just gave.

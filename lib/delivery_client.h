@@ -6,6 +6,7 @@
 // time. UpstreamGapSource wraps one for concurrent stream threads.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <map>
@@ -84,9 +85,11 @@ class UpstreamGapSource final : public GapSource {
  public:
   // `client` and `clock` must outlive this object; `client` must not be used
   // by anyone else.
+  // `request_counter`, when given, is incremented per upstream request.
   UpstreamGapSource(DeliveryClient& client, Clock& clock,
                     std::chrono::milliseconds cache_ttl =
-                        std::chrono::milliseconds(2000));
+                        std::chrono::milliseconds(2000),
+                    std::atomic<uint64_t>* request_counter = nullptr);
 
   Result<std::vector<Notification>> FetchAfter(
       const std::string& after_id, const std::string& stop_at,
@@ -104,6 +107,7 @@ class UpstreamGapSource final : public GapSource {
   DeliveryClient& client_;
   Clock& clock_;
   const std::chrono::milliseconds cache_ttl_;
+  std::atomic<uint64_t>* request_counter_;
 
   mutable std::mutex mu_;
   // guarded by mu_:

@@ -51,6 +51,35 @@ std::string OptionalTime(int64_t ms) {
 
 }  // namespace
 
+bool TokensEqual(const std::string& request_token, const std::string& expected) {
+  if (request_token.size() != expected.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    diff = static_cast<unsigned char>(
+        diff | (static_cast<unsigned char>(request_token[i]) ^
+                static_cast<unsigned char>(expected[i])));
+  }
+  return diff == 0;
+}
+
+std::string CookieValue(const std::string& cookie_header, const std::string& name) {
+  size_t pos = 0;
+  while (pos < cookie_header.size()) {
+    size_t end = cookie_header.find(';', pos);
+    if (end == std::string::npos) end = cookie_header.size();
+    std::string pair = cookie_header.substr(pos, end - pos);
+    size_t b = pair.find_first_not_of(' ');
+    if (b != std::string::npos) pair.erase(0, b);
+    size_t eq = pair.find('=');
+    if (eq != std::string::npos && pair.compare(0, eq, name) == 0 &&
+        eq == name.size()) {
+      return pair.substr(eq + 1);
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
 std::string RenderHealthz(const PollerState& upstream, int64_t clients,
                           size_t history, size_t history_capacity) {
   std::string out = "{\"status\":";
@@ -154,7 +183,23 @@ void BridgeServer::Impl::Route(const httplib::Request& req,
     return;
   }
   const std::string& path = req.path;
-  if (path == "/events") return HandleEvents(req, res);
+  if (path == "/events") {
+    if (!options.stream_token.empty()) {
+      std::string presented = req.get_param_value("access_token");
+      if (presented.empty()) {
+        presented = CookieValue(req.get_header_value("Cookie"), kStreamTokenCookie);
+      }
+      if (!TokensEqual(presented, options.stream_token)) {
+        res.set_header("WWW-Authenticate", "Bearer realm=\"notifications\"");
+        return JsonError(res, 401, "unauthorized",
+                         presented.empty()
+                             ? "this stream needs a token: access_token=... or "
+                               "the notifications_stream_token cookie"
+                             : "wrong stream token");
+      }
+    }
+    return HandleEvents(req, res);
+  }
   if (path == "/status") {
     res.set_header("Cache-Control", "no-store");
     res.set_content("ALIVE", "text/plain");

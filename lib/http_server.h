@@ -45,7 +45,21 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{5000};
   // Threads for everything but streams (status, metrics, files, refusals).
   size_t extra_threads = 16;
+  // When not empty, /events requires this token: as the `access_token`
+  // query parameter or the `notifications_stream_token` cookie (an
+  // EventSource cannot send headers). Missing or wrong: 401, no stream.
+  std::string stream_token;
 };
+
+// Name of the cookie that can carry the stream token.
+inline constexpr const char* kStreamTokenCookie = "notifications_stream_token";
+
+// True when `request_token` equals `expected`, in time that depends only
+// on their lengths (no early exit on the first differing byte).
+bool TokensEqual(const std::string& request_token, const std::string& expected);
+
+// The value of cookie `name` in a Cookie header ("a=1; b=2"), or "".
+std::string CookieValue(const std::string& cookie_header, const std::string& name);
 
 // The JSON body of /healthz (pure; for tests).
 std::string RenderHealthz(const PollerState& upstream, int64_t clients,

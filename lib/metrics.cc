@@ -19,6 +19,7 @@ MetricsSnapshot Metrics::Snapshot() const {
   s.events_sent = get(events_sent);
   s.bytes_sent = get(bytes_sent);
   s.gap_fetches = get(gap_fetches);
+  s.state_save_errors = get(state_save_errors);
   s.last_success_unix_seconds = static_cast<double>(get(last_success_unix_ms)) / 1000.0;
   return s;
 }
@@ -101,6 +102,9 @@ std::string RenderPrometheus(const MetricsSnapshot& m) {
   Simple(&out, "gap_fetches_total", "counter",
          "Delivery API requests made to fill a resuming client's gap.",
          to_string(m.gap_fetches));
+  Simple(&out, "state_save_errors_total", "counter",
+         "Failed writes of the --state-file cursor.",
+         to_string(m.state_save_errors));
   Simple(&out, "last_success_timestamp_seconds", "gauge",
          "Unix time of the last successful poll (0: never).",
          Seconds(m.last_success_unix_seconds));

@@ -34,6 +34,7 @@ struct MetricsSnapshot {
   uint64_t events_sent = 0;       // Notification events written to streams.
   uint64_t bytes_sent = 0;        // SSE bytes written to streams.
   uint64_t gap_fetches = 0;       // Upstream requests made for resumes.
+  uint64_t state_save_errors = 0;  // Failed writes of --state-file.
   double last_success_unix_seconds = 0;  // 0 = never.
 };
 
@@ -51,6 +52,7 @@ class Metrics {
   std::atomic<uint64_t> events_sent{0};
   std::atomic<uint64_t> bytes_sent{0};
   std::atomic<uint64_t> gap_fetches{0};
+  std::atomic<uint64_t> state_save_errors{0};
   std::atomic<int64_t> last_success_unix_ms{0};
 
   void CountPollError(FetchError error) {

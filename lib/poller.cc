@@ -45,6 +45,7 @@ Poller::Outcome Poller::PollOnce() {
     logger_.Warn("poll: " + message);
     hub_.Reset("upstream-reset", message);
     cursor_.reset();
+    if (options_.on_cursor) options_.on_cursor(cursor_);
     std::lock_guard<std::mutex> lock(mu_);
     state_.cursor.clear();
     state_.last_error = "gone: " + message;
@@ -92,6 +93,7 @@ Poller::Outcome Poller::PollOnce() {
   if (!fresh.empty()) {
     cursor_ = fresh.back().id;
     hub_.Publish(std::move(fresh));
+    if (options_.on_cursor) options_.on_cursor(cursor_);
   }
   metrics_.notifications_published.fetch_add(outcome.published,
                                              std::memory_order_relaxed);

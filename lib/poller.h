@@ -20,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -38,6 +39,9 @@ struct PollerOptions {
   std::chrono::milliseconds interval{5000};  // Between polls when idle.
   BackoffPolicy backoff;                     // After failures.
   uint64_t seed = 0;                         // For backoff jitter; 0 = random.
+  // Called on the polling thread each time the cursor moves (after a page
+  // was published, or with nullopt after a 410), e.g. to persist it.
+  std::function<void(const std::optional<std::string>& cursor)> on_cursor;
 };
 
 // What /healthz shows about upstream.

@@ -8,6 +8,7 @@
 #include "event_hub.h"
 #include "http_server.h"
 #include "poller.h"
+#include "state_file.h"
 
 namespace notifications {
 
@@ -42,23 +43,45 @@ ServerOptions MakeServerOptions(const BridgeConfig& c) {
   o.heartbeat = c.heartbeat;
   o.retry = c.retry;
   o.write_timeout = c.write_timeout;
+  o.stream_token = c.stream_token;
   return o;
 }
 
 }  // namespace
 
 struct BridgeService::Impl {
-  Impl(const BridgeConfig& c, Logger& l)
-      : config(c),
+  Impl(const BridgeConfig& c, Logger& l, std::optional<std::string> cursor)
+      : initial_cursor_arg(std::move(cursor)),
+        config(c),
         logger(l),
         poll_client(poll_http, MakeDeliveryOptions(c)),
         gap_client(gap_http, MakeDeliveryOptions(c)),
-        gaps(gap_client, clock),
+        gaps(gap_client, clock, std::chrono::milliseconds(2000),
+             &metrics.gap_fetches),
         hub(c.history, c.raw_content),
-        poller(poll_client, hub, metrics, logger, clock, MakePollerOptions(c)),
+        state(c.state_file),
+        poller(poll_client, hub, metrics, logger, clock, PollerOptionsFor(c),
+               initial_cursor),
         server(MakeServerOptions(c), hub, &gaps, metrics, logger,
                [this] { return poller.State(); }) {}
 
+  PollerOptions PollerOptionsFor(const BridgeConfig& c) {
+    PollerOptions o = MakePollerOptions(c);
+    if (!c.state_file.empty()) {
+      o.on_cursor = [this](const std::optional<std::string>& cursor) {
+        Status s = state.Save(cursor);
+        if (!s.ok()) {
+          // Keep streaming: a restart would then re-fetch a little, which
+          // clients drop by id. Loud, so ops fix the disk.
+          metrics.state_save_errors.fetch_add(1, std::memory_order_relaxed);
+          logger.Error(s.message());
+        }
+      };
+    }
+    return o;
+  }
+
+  std::optional<std::string> initial_cursor_arg;
   const BridgeConfig config;
   Logger& logger;
   SystemClock clock;
@@ -69,6 +92,9 @@ struct BridgeService::Impl {
   DeliveryClient gap_client;
   UpstreamGapSource gaps;
   EventHub hub;
+  StateFile state;
+  // Loaded by BridgeService::Load() before the poller is built.
+  std::optional<std::string> initial_cursor = initial_cursor_arg;
   Poller poller;
   BridgeServer server;
   std::thread poll_thread;
@@ -76,8 +102,29 @@ struct BridgeService::Impl {
   bool stopped = false;
 };
 
-BridgeService::BridgeService(const BridgeConfig& config, Logger& logger)
-    : impl_(std::make_unique<Impl>(config, logger)) {}
+Result<std::unique_ptr<BridgeService>> BridgeService::Create(
+    const BridgeConfig& config, Logger& logger) {
+  std::optional<std::string> cursor;
+  if (!config.state_file.empty()) {
+    StateFile file(config.state_file);
+    Result<std::optional<std::string>> loaded = file.Load();
+    if (!loaded.ok() && !config.reset_state) return loaded.status();
+    if (config.reset_state) {
+      logger.Warn("--reset-state: ignoring " + config.state_file +
+                  "; starting from the oldest notification the API retains");
+      Status s = file.Save(std::nullopt);
+      if (!s.ok()) return s;
+    } else if (loaded->has_value()) {
+      cursor = **loaded;
+      logger.Info("resuming after " + *cursor + " (from " + config.state_file + ")");
+    }
+  }
+  return std::unique_ptr<BridgeService>(new BridgeService(config, logger, cursor));
+}
+
+BridgeService::BridgeService(const BridgeConfig& config, Logger& logger,
+                             std::optional<std::string> cursor)
+    : impl_(std::make_unique<Impl>(config, logger, std::move(cursor))) {}
 
 BridgeService::~BridgeService() { Stop(); }
 

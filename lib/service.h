@@ -9,6 +9,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "config.h"
 #include "logger.h"
@@ -19,7 +21,10 @@ namespace notifications {
 
 class BridgeService {
  public:
-  BridgeService(const BridgeConfig& config, Logger& logger);
+  // Builds the service; loads the state file when one is configured (a
+  // corrupt one is Status::Code::kDataLoss unless config.reset_state).
+  static Result<std::unique_ptr<BridgeService>> Create(const BridgeConfig& config,
+                                                       Logger& logger);
   ~BridgeService();
   BridgeService(const BridgeService&) = delete;
   BridgeService& operator=(const BridgeService&) = delete;
@@ -34,6 +39,8 @@ class BridgeService {
   Metrics& metrics();
 
  private:
+  BridgeService(const BridgeConfig& config, Logger& logger,
+                std::optional<std::string> cursor);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -129,7 +129,8 @@ TEST_CASE("e2e: after a bridge restart the gap is fetched from the API") {
   expected.push_back(after);
   CHECK(Ids(client.WaitFor(expected.size(), 10s)) == expected);
   std::string metrics = HttpRequestTo(bridge->url("/metrics")).body;
-  CHECK(metrics.find("notifications_bridge_gap_fetches_total") != std::string::npos);
+  CHECK(metrics.find("notifications_bridge_gap_fetches_total ") != std::string::npos);
+  CHECK(metrics.find("notifications_bridge_gap_fetches_total 0\n") == std::string::npos);
 }
 
 TEST_CASE("e2e: an id nobody knows gets a reset, then the backlog") {

@@ -1,1 +1,69 @@
-// placeholder
+#include "state_file.h"
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace notifications {
+namespace {
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/nb-state-XXXXXX";
+  return mkdtemp(tmpl);
+}
+
+TEST_CASE("state file: a missing file is a fresh start") {
+  StateFile f(TempDir() + "/state");
+  auto loaded = f.Load();
+  REQUIRE(loaded.ok());
+  CHECK_FALSE(loaded->has_value());
+}
+
+TEST_CASE("state file: saves and loads the cursor, atomically, mode 0600") {
+  std::string dir = TempDir();
+  StateFile f(dir + "/state");
+  REQUIRE(f.Save(std::string("1795869554-0000000042")).ok());
+  auto loaded = f.Load();
+  REQUIRE(loaded.ok());
+  CHECK(loaded->value() == "1795869554-0000000042");
+  // The exact bytes.
+  std::ifstream in(dir + "/state");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(all == "notifications-bridge state v1\ncursor 1795869554-0000000042\n");
+  CHECK(access((dir + "/state.tmp").c_str(), F_OK) != 0);  // Renamed away.
+  struct stat st;
+  REQUIRE(stat((dir + "/state").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(f.Save(std::string("1795869554-0000000043")).ok());
+  CHECK(f.Load()->value() == "1795869554-0000000043");
+  REQUIRE(f.Save(std::nullopt).ok());
+  CHECK_FALSE(f.Load()->has_value());
+}
+
+TEST_CASE("state file: corrupt files are a clear error naming the path") {
+  std::string dir = TempDir();
+  for (const char* bad : {"garbage", "notifications-bridge state v1\ncursor bad id!\n",
+                          "notifications-bridge state v1\ncursor 12",
+                          "notifications-bridge state v2\ncursor 1\n", ""}) {
+    CAPTURE(bad);
+    std::ofstream(dir + "/state") << bad;
+    auto loaded = StateFile(dir + "/state").Load();
+    REQUIRE_FALSE(loaded.ok());
+    CHECK(loaded.status().code() == Status::Code::kDataLoss);
+    CHECK(loaded.status().message().find(dir + "/state") != std::string::npos);
+    CHECK(loaded.status().message().find("--reset-state") != std::string::npos);
+  }
+}
+
+TEST_CASE("state file: an unwritable directory is an error, not a crash") {
+  StateFile f("/nonexistent-dir/state");
+  Status s = f.Save(std::string("1"));
+  CHECK_FALSE(s.ok());
+  CHECK(s.message().find("/nonexistent-dir/state") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace notifications
