@@ -1,1 +1,432 @@
-// placeholder
+// Client faults, capacity, restarts and hostile requests against the real
+// bridge and mock processes (docs/reliability.md quotes the figures these
+// tests print).
+#include <arpa/inet.h>
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "test_support.h"
+
+namespace notifications {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::BridgeProcess;
+using testing::HttpRequestTo;
+using testing::Ids;
+using testing::MockApiProcess;
+using testing::SseClient;
+
+// A field of /proc/<pid>/status in kB (VmRSS, VmHWM) or a count (Threads).
+long ProcStatus(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
+  }
+  return -1;
+}
+
+long Metric(const BridgeProcess& bridge, const std::string& name) {
+  std::string body = HttpRequestTo(bridge.url("/metrics")).body;
+  size_t at = body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::atol(body.c_str() + at + name.size() + 2);
+}
+
+bool WaitForMetric(const BridgeProcess& bridge, const std::string& name, long value,
+                   std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (Metric(bridge, name) == value) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+// A raw TCP client: full control over reading (or not) and closing.
+int RawConnect(int port, int rcvbuf = 0) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void SendAll(int fd, const std::string& data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+}
+
+std::string Get(const std::string& target, const std::string& extra = "") {
+  return "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra + "\r\n";
+}
+
+// Reads what is available until `until` appears or the timeout.
+std::string ReadUntil(int fd, const std::string& until, std::chrono::milliseconds timeout) {
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (got.find(until) == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buf[65536];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
+std::string Big(size_t n) { return std::string(n, 'x'); }
+
+TEST_CASE("client faults: a client that stops reading slows nobody, memory stays flat") {
+  MockApiProcess mock;
+  BridgeProcess bridge(mock.base_url(), {"--write-timeout", "1", "--poll-interval", "0.2"});
+  REQUIRE(bridge.port > 0);
+  // Tiny receive buffer: the kernel stops accepting its bytes quickly.
+  int stalled = RawConnect(bridge.port, 2048);
+  REQUIRE(stalled >= 0);
+  SendAll(stalled, Get("/events"));
+  std::vector<std::unique_ptr<SseClient>> healthy;
+  for (int i = 0; i < 20; ++i) {
+    healthy.push_back(std::make_unique<SseClient>(bridge.url("/events")));
+  }
+  REQUIRE(WaitForMetric(bridge, "notifications_bridge_clients_connected", 21, 10s));
+  long rss_before = ProcStatus(bridge.process->pid(), "VmRSS");
+
+  // 300 notifications of ~8 KB: 2.4 MB per client, far more than the
+  // stalled socket's buffers.
+  std::vector<std::string> ids;
+  std::chrono::milliseconds worst{0};
+  for (int batch = 0; batch < 10; ++batch) {
+    auto posted = std::chrono::steady_clock::now();
+    for (int i = 0; i < 30; ++i) {
+      ids.push_back(mock.Post("{\"service\":\"GitHub\",\"group\":\"ops\",\"type\":\"push\",\"text\":\"" +
+                              Big(8000) + "\"}"));
+    }
+    for (auto& c : healthy) REQUIRE(c->WaitFor(ids.size(), 10s).size() == ids.size());
+    worst = std::max(worst, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - posted));
+  }
+  long rss_after = ProcStatus(bridge.process->pid(), "VmRSS");
+  for (auto& c : healthy) CHECK(Ids(c->WaitFor(ids.size(), 1s)) == ids);
+  // The stalled client is cut after --write-timeout; the others stay.
+  CHECK(WaitForMetric(bridge, "notifications_bridge_clients_connected", 20, 10s));
+  printf("stalled client: 20 healthy clients got each batch of 30 x 8 KB within "
+         "%lld ms (poll interval 200 ms); bridge RSS %ld kB -> %ld kB\n",
+         static_cast<long long>(worst.count()), rss_before, rss_after);
+  CHECK(worst < 3s);
+  CHECK(rss_after - rss_before < 20 * 1024);  // Flat: < 20 MB growth.
+  close(stalled);
+}
+
+TEST_CASE("client faults: vanished clients free their slot within the heartbeat") {
+  MockApiProcess mock;
+  BridgeProcess bridge(mock.base_url(), {"--heartbeat", "1"});
+  std::vector<int> fds;
+  for (int i = 0; i < 10; ++i) {
+    int fd = RawConnect(bridge.port);
+    REQUIRE(fd >= 0);
+    SendAll(fd, Get("/events"));
+    REQUIRE(ReadUntil(fd, ": connected", 5s).find(": connected") != std::string::npos);
+    fds.push_back(fd);
+  }
+  SseClient survivor(bridge.url("/events"));
+  REQUIRE(WaitForMetric(bridge, "notifications_bridge_clients_connected", 11, 5s));
+  for (size_t i = 0; i < fds.size(); ++i) {
+    if (i % 2 == 0) {
+      linger l{1, 0};  // Close with RST.
+      setsockopt(fds[i], SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    } else {
+      shutdown(fds[i], SHUT_WR);  // Half-close, then go away.
+    }
+    close(fds[i]);
+  }
+  auto start = std::chrono::steady_clock::now();
+  CHECK(WaitForMetric(bridge, "notifications_bridge_clients_connected", 1, 5s));
+  auto took = std::chrono::steady_clock::now() - start;
+  printf("vanished clients: 10 (5 RST, 5 half-close) freed in %lld ms (heartbeat 1 s)\n",
+         static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+  CHECK(took < 3s);
+  // The survivor still gets events.
+  std::string id = mock.Post(R"({"service":"GitHub","group":"ops","type":"push","text":"x"})");
+  CHECK(Ids(survivor.WaitFor(1, 5s)) == std::vector<std::string>{id});
+}
+
+TEST_CASE("client faults: --max-clients holds under a 5x burst, threads stay bounded") {
+  MockApiProcess mock;
+  BridgeProcess bridge(mock.base_url(), {"--max-clients", "20"});
+  std::vector<int> fds;
+  for (int i = 0; i < 100; ++i) {
+    int fd = RawConnect(bridge.port);
+    REQUIRE(fd >= 0);
+    SendAll(fd, Get("/events"));
+    fds.push_back(fd);
+  }
+  int streams = 0, full = 0;
+  for (int fd : fds) {
+    std::string got = ReadUntil(fd, "\n\n", 10s);
+    if (got.find("server full") != std::string::npos) {
+      ++full;
+      CHECK(got.find("HTTP/1.1 200") == 0);  // Browsers retry a 200, not a 503.
+      CHECK(got.find("retry: ") != std::string::npos);
+    } else if (got.find(": connected") != std::string::npos) {
+      ++streams;
+    }
+  }
+  long threads = ProcStatus(bridge.process->pid(), "Threads");
+  printf("burst: 100 connections at --max-clients 20: %d streams, %d asked to retry "
+         "later; bridge threads %ld\n", streams, full, threads);
+  CHECK(streams == 20);
+  CHECK(full == 80);
+  CHECK(Metric(bridge, "notifications_bridge_streams_rejected_total") == 80);
+  // 20 streams + 16 spare workers + poller, listener, main, gap: bounded.
+  CHECK(threads <= 20 + 16 + 8);
+  for (int fd : fds) close(fd);
+}
+
+TEST_CASE("client faults: a reconnect storm after a restart loses nothing") {
+  MockApiProcess mock;
+  auto bridge = std::make_unique<BridgeProcess>(mock.base_url());
+  int port = bridge->port;
+  const int kClients = 100;
+  std::vector<std::string> before;
+  for (int i = 0; i < 5; ++i) {
+    before.push_back(mock.Post(R"({"service":"GitHub","group":"ops","type":"push","text":"b"})"));
+  }
+  std::vector<std::unique_ptr<SseClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<SseClient>(bridge->url("/events?backlog=5")));
+  }
+  std::vector<int64_t> retries;
+  for (auto& c : clients) {
+    REQUIRE(Ids(c->WaitFor(5, 10s)) == before);
+    retries.push_back(c->retry_ms().value_or(-1));
+  }
+  bridge->process->Signal(SIGTERM);
+  REQUIRE(bridge->process->Wait(5s) == 0);
+  clients.clear();
+  std::vector<std::string> during;
+  for (int i = 0; i < 5; ++i) {
+    during.push_back(mock.Post(R"({"service":"Jenkins","group":"ci","type":"started","text":"d"})"));
+  }
+  bridge = std::make_unique<BridgeProcess>(mock.base_url(), std::vector<std::string>{}, port);
+  REQUIRE(bridge->port == port);
+  // Everyone comes back at once with its Last-Event-ID.
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<SseClient>(
+        bridge->url("/events"), std::map<std::string, std::string>{{"Last-Event-ID", before.back()}}));
+  }
+  for (auto& c : clients) CHECK(Ids(c->WaitFor(5, 15s)) == during);
+  std::sort(retries.begin(), retries.end());
+  printf("reconnect storm: %d clients resumed without loss; retry spread %lld..%lld ms "
+         "(median %lld); gap fetches %ld\n", kClients,
+         static_cast<long long>(retries.front()), static_cast<long long>(retries.back()),
+         static_cast<long long>(retries[retries.size() / 2]),
+         Metric(*bridge, "notifications_bridge_gap_fetches_total"));
+  CHECK(retries.front() >= 3000);
+  CHECK(retries.back() <= 5000);
+  CHECK(retries.back() - retries.front() >= 1000);  // Spread, not a spike.
+}
+
+TEST_CASE("client faults: SIGTERM with 1,000 open streams exits 0 within 5 s") {
+  rlimit limit;
+  getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < 4096) {
+    limit.rlim_cur = std::min<rlim_t>(limit.rlim_max, 4096);
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  REQUIRE(limit.rlim_cur >= 2200);
+  MockApiProcess mock;
+  BridgeProcess bridge(mock.base_url(), {"--max-clients", "1100"});
+  const int kStreams = 1000;
+  std::vector<int> fds;
+  for (int i = 0; i < kStreams; ++i) {
+    int fd = RawConnect(bridge.port);
+    REQUIRE(fd >= 0);
+    SendAll(fd, Get("/events"));
+    fds.push_back(fd);
+  }
+  REQUIRE(WaitForMetric(bridge, "notifications_bridge_clients_connected", kStreams, 60s));
+  long threads = ProcStatus(bridge.process->pid(), "Threads");
+  long rss = ProcStatus(bridge.process->pid(), "VmRSS");
+  auto start = std::chrono::steady_clock::now();
+  bridge.process->Signal(SIGTERM);
+  int code = bridge.process->Wait(10s);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  int clean = 0;
+  for (int fd : fds) {
+    // Each stream ends with the last chunk of the chunked encoding.
+    if (ReadUntil(fd, "\r\n0\r\n\r\n", 2s).find("\r\n0\r\n\r\n") != std::string::npos) ++clean;
+    close(fd);
+  }
+  printf("SIGTERM: %d streams (%ld threads, %ld kB RSS) ended cleanly: %d; exit %d in %lld ms\n",
+         kStreams, threads, rss, clean, code, static_cast<long long>(took.count()));
+  CHECK(code == 0);
+  CHECK(took < 5s);
+  CHECK(clean == kStreams);
+}
+
+TEST_CASE("hostile requests: each gets a defined answer, none crashes the bridge") {
+  MockApiProcess mock;
+  BridgeProcess bridge(mock.base_url());
+  struct Case {
+    std::string request;
+    std::string expect;  // Status line prefix.
+  };
+  std::vector<Case> cases = {
+      {Get("/events", "Last-Event-ID: " + std::string(5000, '1') + "\r\n"), "HTTP/1.1 400"},
+      {Get("/events", "Last-Event-ID: caf\xc3\xa9\r\n"), "HTTP/1.1 400"},
+      {Get("/events", "Last-Event-ID: a\x01" "b\r\n"), "HTTP/1.1 400"},
+      {Get("/events?" + std::string(20000, 'a')), "HTTP/1.1 414"},
+      {Get("/events?project=" + std::string(300, 'p')), "HTTP/1.1 400"},
+      // Conflicting repeats are refused; identical ones mean the same thing.
+      {Get("/events?backlog=1&backlog=2"), "HTTP/1.1 400"},
+      {Get("/events?backlog=1&backlog=1"), "HTTP/1.1 200"},
+      {Get("/events?service=github&service=jenkins"), "HTTP/1.1 200"},
+      {Get("/events?backlog=99999999999999999999"), "HTTP/1.1 400"},
+      {Get("/events?key=%ff%fe"), "HTTP/1.1 400"},
+      {Get("/%2e%2e/%2e%2e/etc/passwd"), "HTTP/1.1 404"},
+      {Get("/..%252f..%252fetc/passwd"), "HTTP/1.1 404"},
+      {Get("/index.html%00.js"), "HTTP/1.1 404"},
+      {"DELETE /events HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 405"},
+      {"TRACE / HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 405"},
+      {"BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 4"},
+      {"GET /status HTTP/1.1\r\n" + std::string(10000, 'X') + ": y\r\n\r\n", "HTTP/1.1 4"},
+      {"garbage\r\n\r\n", "HTTP/1.1 400"},
+  };
+  for (const Case& k : cases) {
+    CAPTURE(k.request.substr(0, 80));
+    int fd = RawConnect(bridge.port);
+    REQUIRE(fd >= 0);
+    SendAll(fd, k.request);
+    std::string got = ReadUntil(fd, "\r\n\r\n", 5s);
+    close(fd);
+    CHECK(got.rfind(k.expect, 0) == 0);
+    CHECK(got.find("root:") == std::string::npos);
+  }
+  // Still alive and serving.
+  CHECK(HttpRequestTo(bridge.url("/status")).body == "ALIVE");
+}
+
+TEST_CASE("hostile input: invalid UTF-8 from upstream reaches clients as valid UTF-8") {
+  MockApiProcess mock;
+  BridgeProcess bridge(mock.base_url());
+  SseClient client(bridge.url("/events"));
+  std::this_thread::sleep_for(200ms);
+  std::string id = mock.Post("{\"service\":\"GitHub\",\"group\":\"ops\",\"type\":\"push\","
+                             "\"text\":\"bad \xff\xfe bytes \xc3\"}");
+  REQUIRE(!id.empty());
+  auto events = client.WaitFor(1, 5s);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].data.find("\"text\":\"bad \xef\xbf\xbd\xef\xbf\xbd bytes \xef\xbf\xbd\"") !=
+        std::string::npos);
+}
+
+TEST_CASE("security: the stream token is required and never leaks") {
+  char path[] = "/tmp/nb-stream-token-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(write(fd, "s3cr3t-stream\n", 14) == 14);
+  close(fd);
+  char dpath[] = "/tmp/nb-delivery-token-XXXXXX";
+  fd = mkstemp(dpath);
+  REQUIRE(write(fd, "d3l1v3ry-t0k3n\n", 15) == 15);
+  close(fd);
+  MockApiProcess mock;
+  BridgeProcess bridge(mock.base_url(), {"--stream-token-file", path, "--token-file", dpath,
+                                         "--log-level", "debug"});
+  REQUIRE(bridge.port > 0);
+  auto r = HttpRequestTo(bridge.url("/events"));
+  CHECK(r.status == 401);
+  CHECK(r.headers["content-type"] == "application/json");
+  CHECK(HttpRequestTo(bridge.url("/events?access_token=wrong")).status == 401);
+  SseClient by_query(bridge.url("/events?access_token=s3cr3t-stream"));
+  SseClient by_cookie(bridge.url("/events"), {{"Cookie", "a=b; notifications_stream_token=s3cr3t-stream"}});
+  CHECK(WaitForMetric(bridge, "notifications_bridge_clients_connected", 2, 5s));
+  // The mock requires no token, but the bridge sends it: it must not show.
+  std::string everything = HttpRequestTo(bridge.url("/healthz")).body +
+                           HttpRequestTo(bridge.url("/metrics")).body;
+  std::ifstream cmdline("/proc/" + std::to_string(bridge.process->pid()) + "/cmdline");
+  everything += std::string((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+  by_query.Close();
+  by_cookie.Close();
+  bridge.process->Signal(SIGTERM);
+  bridge.process->Wait(5s);
+  everything += bridge.process->Stderr();
+  CHECK(everything.find("s3cr3t") == std::string::npos);
+  CHECK(everything.find("d3l1v3ry") == std::string::npos);
+  // mkstemp makes 0600 files: no warning. (The warning itself is tested in
+  // config_test.)
+  unlink(path);
+  unlink(dpath);
+}
+
+TEST_CASE("restarts: the state file resumes exactly where the last run stopped") {
+  char dir[] = "/tmp/nb-statefile-XXXXXX";
+  std::string state = std::string(mkdtemp(dir)) + "/cursor";
+  MockApiProcess mock;
+  std::vector<std::string> first;
+  for (int i = 0; i < 3; ++i) {
+    first.push_back(mock.Post(R"({"service":"GitHub","group":"ops","type":"push","text":"1"})"));
+  }
+  auto bridge = std::make_unique<BridgeProcess>(
+      mock.base_url(), std::vector<std::string>{"--state-file", state});
+  REQUIRE(WaitForMetric(*bridge, "notifications_bridge_notifications_published_total", 3, 5s));
+  bridge->process->Signal(SIGTERM);
+  REQUIRE(bridge->process->Wait(5s) == 0);
+  std::vector<std::string> second;
+  for (int i = 0; i < 2; ++i) {
+    second.push_back(mock.Post(R"({"service":"GitHub","group":"ops","type":"push","text":"2"})"));
+  }
+  bridge = std::make_unique<BridgeProcess>(mock.base_url(),
+                                           std::vector<std::string>{"--state-file", state});
+  // Only the two new ones are published: the old three are not re-streamed.
+  REQUIRE(WaitForMetric(*bridge, "notifications_bridge_notifications_published_total", 2, 5s));
+  std::this_thread::sleep_for(300ms);
+  CHECK(Metric(*bridge, "notifications_bridge_notifications_published_total") == 2);
+  SseClient client(bridge->url("/events?backlog=10"));
+  CHECK(Ids(client.WaitFor(2, 5s)) == second);
+  bridge->process->Signal(SIGTERM);
+  bridge->process->Wait(5s);
+
+  // A corrupt state file: a clear error, unless --reset-state.
+  std::ofstream(state) << "not a state file";
+  BridgeProcess broken(mock.base_url(), {"--state-file", state});
+  CHECK(broken.process->Wait(5s) == 1);
+  std::string err = broken.process->Stderr();
+  CHECK(err.find(state) != std::string::npos);
+  CHECK(err.find("--reset-state") != std::string::npos);
+  BridgeProcess reset(mock.base_url(), {"--state-file", state, "--reset-state"});
+  REQUIRE(reset.port > 0);
+  // From the oldest retained: all five.
+  CHECK(WaitForMetric(reset, "notifications_bridge_notifications_published_total", 5, 5s));
+}
+
+}  // namespace
+}  // namespace notifications
