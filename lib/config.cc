@@ -97,7 +97,7 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
 
   double poll_interval = 5, heartbeat = 15, connect_timeout = 5,
          request_timeout = 30, backoff_initial = 1, backoff_max = 60,
-         retry = 3, write_timeout = 5;
+         retry = 3, write_timeout = 5, busy_retry = 30;
   std::string listen = "127.0.0.1:8080", token_file, stream_token_file,
               log_level = "info";
   c.public_dir = DefaultPublicDir();
@@ -160,6 +160,11 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
   app.add_option("--max-clients", c.max_clients,
                  "Most open streams; more are asked to retry later")
       ->envname(env + "MAX_CLIENTS")->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->capture_default_str();
+  app.add_option("--busy-retry", busy_retry,
+                 "retry: (seconds, up to twice as much with jitter) told to "
+                 "streams turned away at --max-clients")
+      ->envname(env + "BUSY_RETRY")->check(SecondsRange(0.1, 3600))
       ->capture_default_str();
   app.add_option("--write-timeout", write_timeout,
                  "Seconds a stream may block on a client that stops reading "
@@ -271,6 +276,7 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
   c.backoff_max = Millis(backoff_max);
   c.retry = Millis(retry);
   c.write_timeout = Millis(write_timeout);
+  c.busy_retry = Millis(busy_retry);
   return result;
 }
 

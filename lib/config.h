@@ -40,6 +40,7 @@ struct BridgeConfig {
   std::chrono::milliseconds heartbeat{15000};        // --heartbeat, s
   std::chrono::milliseconds retry{3000};             // --retry, s (+ jitter)
   size_t max_clients = 1000;                         // --max-clients
+  std::chrono::milliseconds busy_retry{30000};       // --busy-retry, s
   std::chrono::milliseconds write_timeout{5000};     // --write-timeout, s
   std::vector<std::string> allow_origins;            // --allow-origin
   bool raw_content = false;                          // --raw-content

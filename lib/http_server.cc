@@ -293,7 +293,8 @@ void BridgeServer::Impl::HandleEvents(const httplib::Request& req,
   if (clients > static_cast<int64_t>(options.max_clients)) {
     metrics.clients_connected.fetch_sub(1);
     metrics.streams_rejected.fetch_add(1, std::memory_order_relaxed);
-    std::uniform_int_distribution<int64_t> jitter(30000, 60000);
+    const int64_t busy = options.busy_retry.count();
+    std::uniform_int_distribution<int64_t> jitter(busy, 2 * busy);
     int64_t retry = 0;
     {
       std::lock_guard<std::mutex> lock(rng_mu);

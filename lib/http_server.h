@@ -42,6 +42,9 @@ struct ServerOptions {
   std::vector<std::string> allow_origins;  // Exact CORS origins.
   std::chrono::milliseconds heartbeat{15000};
   std::chrono::milliseconds retry{3000};  // Jitter: up to 2/3 of it more.
+  // `retry:` told to streams turned away at max_clients: in [busy_retry,
+  // 2 * busy_retry], so the crowd comes back spread out.
+  std::chrono::milliseconds busy_retry{30000};
   std::chrono::milliseconds write_timeout{5000};
   // Threads for everything but streams (status, metrics, files, refusals).
   size_t extra_threads = 16;

@@ -44,6 +44,7 @@ ServerOptions MakeServerOptions(const BridgeConfig& c) {
   o.retry = c.retry;
   o.write_timeout = c.write_timeout;
   o.stream_token = c.stream_token;
+  o.busy_retry = c.busy_retry;
   return o;
 }
 

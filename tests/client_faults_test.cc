@@ -141,7 +141,12 @@ TEST_CASE("client faults: a client that stops reading slows nobody, memory stays
          "%lld ms (poll interval 200 ms); bridge RSS %ld kB -> %ld kB\n",
          static_cast<long long>(worst.count()), rss_before, rss_after);
   CHECK(worst < 3s);
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan keeps freed memory in quarantine (256 MB): RSS says nothing here.
+  MESSAGE("RSS bound not checked under AddressSanitizer");
+#else
   CHECK(rss_after - rss_before < 20 * 1024);  // Flat: < 20 MB growth.
+#endif
   close(stalled);
 }
 
