@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);  // A vanished client is a failed write, not a death.
 
   CurlGlobal curl;
-  Logger logger(cli.config.log_level);
+  Logger logger(cli.config.log_level, cli.config.log_format);
   for (const std::string& warning : cli.warnings) logger.Warn(warning);
   Result<std::unique_ptr<BridgeService>> created =
       BridgeService::Create(cli.config, logger);
@@ -40,8 +40,10 @@ int main(int argc, char** argv) {
   }
   std::string host = cli.config.listen_host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  const std::string& base = cli.config.base_path;
   std::cout << "notifications-bridge listening on http://" << host << ":"
-            << service.port() << "/ (stream: /events), polling "
+            << service.port() << base << "/ (stream: " << base
+            << "/events), polling "
             << cli.config.delivery_url << std::endl;
   logger.Info("serving on " + host + ":" + std::to_string(service.port()) +
               ", polling " + cli.config.delivery_url + " every " +

@@ -99,7 +99,7 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
          request_timeout = 30, backoff_initial = 1, backoff_max = 60,
          retry = 3, write_timeout = 5, busy_retry = 30;
   std::string listen = "127.0.0.1:8080", token_file, stream_token_file,
-              log_level = "info";
+              log_level = "info", log_format = "text";
   c.public_dir = DefaultPublicDir();
 
   app.add_option("--delivery-url", c.delivery_url,
@@ -144,6 +144,11 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
                  "Directory of the web page served at / (default: the "
                  "installed page)")
       ->envname(env + "PUBLIC_DIR")->capture_default_str();
+  app.add_option("--base-path", c.base_path,
+                 "Serve every route under this prefix, e.g. /notifications "
+                 "behind a proxy location that does not strip it (also read "
+                 "from API_ENTRY_POINT, as Nasqueron's API containers do)")
+      ->envname(env + "BASE_PATH");
   app.add_option("--history", c.history,
                  "Notifications kept for backlog and Last-Event-ID replay")
       ->envname(env + "HISTORY")->check(CLI::Range(size_t{1}, size_t{1000000}))
@@ -194,6 +199,9 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
       ->envname(env + "STREAM_TOKEN_FILE");
   app.add_option("--log-level", log_level, "debug, info, warn, error or off")
       ->envname(env + "LOG_LEVEL")->capture_default_str();
+  app.add_option("--log-format", log_format,
+                 "text, or json (one object per line, for log shippers)")
+      ->envname(env + "LOG_FORMAT")->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -235,6 +243,26 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
   if (!ParseLogLevel(log_level, &c.log_level)) {
     return fail("--log-level must be debug, info, warn, error or off, got \"" +
                 log_level + "\"");
+  }
+  if (log_format == "json") {
+    c.log_format = LogFormat::kJson;
+  } else if (log_format != "text") {
+    return fail("--log-format must be text or json, got \"" + log_format + "\"");
+  }
+  if (c.base_path.empty()) {
+    if (const char* entry = std::getenv("API_ENTRY_POINT")) c.base_path = entry;
+  }
+  while (c.base_path.size() > 1 && c.base_path.back() == '/') c.base_path.pop_back();
+  if (c.base_path == "/") c.base_path.clear();
+  if (!c.base_path.empty() &&
+      (c.base_path[0] != '/' ||
+       c.base_path.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789-._~/") != std::string::npos ||
+       c.base_path.find("//") != std::string::npos ||
+       c.base_path.find("/.") != std::string::npos)) {
+    return fail("--base-path must look like /notifications (a path starting "
+                "with '/', letters, digits, '-', '.', '_', '~'), got \"" +
+                c.base_path + "\"");
   }
   if (backoff_max < backoff_initial) {
     return fail("--backoff-max must not be below --backoff-initial");

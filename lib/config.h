@@ -36,6 +36,9 @@ struct BridgeConfig {
   std::string listen_host = "127.0.0.1";  // --listen host:port
   int listen_port = 8080;                 // 0 = any free port
   std::string public_dir;                 // --public-dir; "" = none found
+  // --base-path (or API_ENTRY_POINT): prefix of every route, e.g.
+  // "/notifications"; "" = none.
+  std::string base_path;
   size_t history = 1000;                             // --history, events
   std::chrono::milliseconds heartbeat{15000};        // --heartbeat, s
   std::chrono::milliseconds retry{3000};             // --retry, s (+ jitter)
@@ -45,6 +48,7 @@ struct BridgeConfig {
   std::vector<std::string> allow_origins;            // --allow-origin
   bool raw_content = false;                          // --raw-content
   LogLevel log_level = LogLevel::kInfo;              // --log-level
+  LogFormat log_format = LogFormat::kText;           // --log-format
   // --state-file: where the cursor is persisted; "" = not persisted.
   std::string state_file;
   bool reset_state = false;  // --reset-state: ignore a corrupt/old state

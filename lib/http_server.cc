@@ -120,7 +120,8 @@ struct BridgeServer::Impl {
 
   void Route(const httplib::Request& req, httplib::Response& res);
   void HandleEvents(const httplib::Request& req, httplib::Response& res);
-  void HandleStatic(const httplib::Request& req, httplib::Response& res);
+  void HandleStatic(const std::string& path, const httplib::Request& req,
+                    httplib::Response& res);
   void AddCors(const httplib::Request& req, httplib::Response& res);
   uint64_t NextSeed() {
     std::lock_guard<std::mutex> lock(rng_mu);
@@ -182,7 +183,20 @@ void BridgeServer::Impl::Route(const httplib::Request& req,
               method + " is not supported here; use GET");
     return;
   }
-  const std::string& path = req.path;
+  std::string path = req.path;
+  if (!options.base_path.empty()) {
+    const std::string& base = options.base_path;
+    if (path == base) {
+      // The page's relative URLs (style.css, events) need the slash.
+      res.status = 301;
+      res.set_header("Location", base + "/");
+      return;
+    }
+    if (path.compare(0, base.size() + 1, base + "/") != 0) {
+      return JsonError(res, 404, "not_found", "everything is under " + base + "/");
+    }
+    path.erase(0, base.size());
+  }
   if (path == "/events") {
     if (!options.stream_token.empty()) {
       std::string presented = req.get_param_value("access_token");
@@ -225,12 +239,13 @@ void BridgeServer::Impl::Route(const httplib::Request& req,
     res.set_content(body, "text/plain; version=0.0.4; charset=utf-8");
     return;
   }
-  HandleStatic(req, res);
+  HandleStatic(path, req, res);
 }
 
-void BridgeServer::Impl::HandleStatic(const httplib::Request& req,
+void BridgeServer::Impl::HandleStatic(const std::string& path,
+                                      const httplib::Request& req,
                                       httplib::Response& res) {
-  Result<StaticFile> file = files.Load(req.path);
+  Result<StaticFile> file = files.Load(path);
   if (!file.ok()) {
     JsonError(res, 404, "not_found", "no such page");
     return;

@@ -38,6 +38,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0 = any free port; see BridgeServer::port().
   std::string public_dir;  // "" = no page.
+  // Every route lives under this prefix ("/notifications": the stream is
+  // /notifications/events), for a proxy that does not strip it. "" = /.
+  std::string base_path;
   size_t max_clients = 1000;
   std::vector<std::string> allow_origins;  // Exact CORS origins.
   std::chrono::milliseconds heartbeat{15000};

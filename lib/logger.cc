@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "clock.h"
+#include "notification_json.h"
 
 namespace notifications {
 
@@ -28,27 +29,31 @@ const char* LogLevelName(LogLevel level) {
   return "?";
 }
 
-Logger::Logger(LogLevel level)
+Logger::Logger(LogLevel level, LogFormat format)
     : Logger(level, [](const std::string& line) {
         // One fwrite per line: stderr is unbuffered, so this keeps lines
         // whole even with other writers.
         std::string with_newline = line + "\n";
         fwrite(with_newline.data(), 1, with_newline.size(), stderr);
-      }) {}
+      }, format) {}
 
-Logger::Logger(LogLevel level, Sink sink)
-    : level_(level), sink_(std::move(sink)) {}
+Logger::Logger(LogLevel level, Sink sink, LogFormat format)
+    : level_(level), format_(format), sink_(std::move(sink)) {}
 
 void Logger::Log(LogLevel level, const std::string& message) {
   if (!Enabled(level) || level == LogLevel::kOff) return;
   int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-  std::string line = FormatRfc3339(now);
-  line += ' ';
-  line += LogLevelName(level);
-  line += ' ';
-  line += message;
+  std::string line;
+  if (format_ == LogFormat::kJson) {
+    line = "{\"time\":\"" + FormatRfc3339(now) + "\",\"level\":\"" +
+           LogLevelName(level) + "\",\"message\":" + JsonString(message) + "}";
+  } else {
+    // One event, one line: a message never breaks the line.
+    line = FormatRfc3339(now) + ' ' + LogLevelName(level) + ' ';
+    for (char c : message) line += (c == '\n' || c == '\r') ? ' ' : c;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   sink_(line);
 }

@@ -12,6 +12,10 @@ namespace notifications {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kOff = 4 };
 
+// kText: "2026-11-28T12:00:00.000Z info message"
+// kJson: {"time":"2026-11-28T12:00:00.000Z","level":"info","message":"..."}
+enum class LogFormat { kText, kJson };
+
 // Parses "debug", "info", "warn"/"warning", "error", "off". False if unknown.
 bool ParseLogLevel(const std::string& text, LogLevel* level);
 const char* LogLevelName(LogLevel level);
@@ -22,8 +26,9 @@ class Logger {
   using Sink = std::function<void(const std::string& line)>;
 
   // Logs to stderr at `level` and above.
-  explicit Logger(LogLevel level = LogLevel::kInfo);
-  Logger(LogLevel level, Sink sink);
+  explicit Logger(LogLevel level = LogLevel::kInfo,
+                  LogFormat format = LogFormat::kText);
+  Logger(LogLevel level, Sink sink, LogFormat format = LogFormat::kText);
 
   Logger(const Logger&) = delete;
   Logger& operator=(const Logger&) = delete;
@@ -37,6 +42,7 @@ class Logger {
 
  private:
   const LogLevel level_;
+  const LogFormat format_;
   std::mutex mu_;
   Sink sink_;  // guarded by mu_
 };

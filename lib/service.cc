@@ -38,6 +38,7 @@ ServerOptions MakeServerOptions(const BridgeConfig& c) {
   o.host = c.listen_host;
   o.port = c.listen_port;
   o.public_dir = c.public_dir;
+  o.base_path = c.base_path;
   o.max_clients = c.max_clients;
   o.allow_origins = c.allow_origins;
   o.heartbeat = c.heartbeat;

@@ -144,3 +144,37 @@ TEST_CASE("config: listen addresses") {
 
 }  // namespace
 }  // namespace notifications
+
+namespace notifications {
+namespace {
+
+TEST_CASE("config: base path from the flag or API_ENTRY_POINT, validated") {
+  CommandLine c = Parse({"--delivery-url", "http://x", "--base-path", "/notifications/"});
+  REQUIRE(c.action == CommandLine::Action::kRun);
+  CHECK(c.config.base_path == "/notifications");
+  setenv("API_ENTRY_POINT", "/notifications", 1);
+  c = Parse({"--delivery-url", "http://x"});
+  CHECK(c.config.base_path == "/notifications");
+  unsetenv("API_ENTRY_POINT");
+  for (const char* bad : {"notifications", "/a/../b", "/a b", "//x"}) {
+    CAPTURE(bad);
+    c = Parse({"--delivery-url", "http://x", "--base-path", bad});
+    CHECK(c.exit_code == 2);
+    CHECK(c.text.find("--base-path") != std::string::npos);
+  }
+}
+
+TEST_CASE("config: log format and the other production flags") {
+  CommandLine c = Parse({"--delivery-url", "http://x", "--log-format", "json",
+                         "--state-file", "/tmp/x", "--reset-state", "--busy-retry", "2"});
+  REQUIRE(c.action == CommandLine::Action::kRun);
+  CHECK(c.config.log_format == LogFormat::kJson);
+  CHECK(c.config.state_file == "/tmp/x");
+  CHECK(c.config.reset_state);
+  CHECK(c.config.busy_retry == std::chrono::milliseconds(2000));
+  c = Parse({"--delivery-url", "http://x", "--log-format", "xml"});
+  CHECK(c.exit_code == 2);
+}
+
+}  // namespace
+}  // namespace notifications

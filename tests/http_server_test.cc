@@ -266,3 +266,35 @@ TEST_CASE("http server: a second server on the same port fails clearly") {
 
 }  // namespace
 }  // namespace notifications
+
+namespace notifications {
+namespace {
+
+TEST_CASE("http server: --base-path serves every route under the prefix") {
+  ServerOptions o;
+  o.base_path = "/notifications";
+  Rig rig(o);
+  CHECK(HttpRequestTo(rig.url("/notifications/status")).body == "ALIVE");
+  CHECK(HttpRequestTo(rig.url("/notifications/")).status == 200);
+  HttpResult r = HttpRequestTo(rig.url("/notifications"));
+  CHECK(r.status == 301);
+  CHECK(r.headers["location"] == "/notifications/");
+  CHECK(HttpRequestTo(rig.url("/status")).status == 404);
+  CHECK(HttpRequestTo(rig.url("/notificationsX/status")).status == 404);
+  rig.hub.Publish({Make("1")});
+  testing::SseClient client(rig.url("/notifications/events?backlog=1"));
+  CHECK(client.WaitFor(1, 5s).size() == 1);
+}
+
+TEST_CASE("http server: cookie and token helpers") {
+  CHECK(CookieValue("a=1; notifications_stream_token=xyz; b=2",
+                    "notifications_stream_token") == "xyz");
+  CHECK(CookieValue("notifications_stream_token_x=1", "notifications_stream_token").empty());
+  CHECK(CookieValue("", "a").empty());
+  CHECK(TokensEqual("abc", "abc"));
+  CHECK_FALSE(TokensEqual("abd", "abc"));
+  CHECK_FALSE(TokensEqual("ab", "abc"));
+}
+
+}  // namespace
+}  // namespace notifications
