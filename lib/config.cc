@@ -137,6 +137,13 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
                  "Notifications asked per page (1..1000)")
       ->envname(env + "PAGE_LIMIT")->check(CLI::Range(size_t{1}, size_t{1000}))
       ->capture_default_str();
+  int long_poll = 0;
+  app.add_option("--long-poll", long_poll,
+                 "Ask the delivery API to hold empty answers up to this many "
+                 "seconds (wait=), for near-zero latency; 0 = plain polling. "
+                 "Keep it below proxies' read timeouts (api.nasqueron.org: 90)")
+      ->envname(env + "LONG_POLL")->check(CLI::Range(0, 300))
+      ->capture_default_str();
   app.add_option("--listen", listen,
                  "host:port to serve on; port 0 picks a free one")
       ->envname(env + "LISTEN")->capture_default_str();
@@ -296,6 +303,7 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
   } else if (const char* t = std::getenv((env + "STREAM_TOKEN").c_str())) {
     c.stream_token = t;
   }
+  c.long_poll = std::chrono::seconds(long_poll);
   c.poll_interval = Millis(poll_interval);
   c.heartbeat = Millis(heartbeat);
   c.connect_timeout = Millis(connect_timeout);

@@ -32,6 +32,9 @@ struct BridgeConfig {
   std::chrono::milliseconds backoff_max{60000};     // --backoff-max, s
   size_t max_page_bytes = 16u << 20;                // --max-page-bytes
   size_t page_limit = 100;                          // --page-limit, 1..1000
+  // --long-poll, s: ask the API to hold empty answers (`wait=`); 0 = off.
+  // Keep it below every proxy's read timeout between bridge and API.
+  std::chrono::seconds long_poll{0};
 
   std::string listen_host = "127.0.0.1";  // --listen host:port
   int listen_port = 8080;                 // 0 = any free port

@@ -26,26 +26,31 @@ DeliveryClient::DeliveryClient(HttpClient& http, DeliveryOptions options)
   }
 }
 
-std::string DeliveryClient::PageUrl(
-    const std::optional<std::string>& after) const {
+std::string DeliveryClient::PageUrl(const std::optional<std::string>& after,
+                                    bool wait) const {
   // Ids are [A-Za-z0-9._:-] by contract (checked before they become a
   // cursor), so they need no percent-encoding.
   std::string url = options_.base_url + "/notifications?limit=" +
                     std::to_string(options_.page_limit);
   if (after) url += "&after=" + *after;
+  if (wait && options_.long_poll.count() > 0) {
+    url += "&wait=" + std::to_string(options_.long_poll.count());
+  }
   return url;
 }
 
-FetchResult DeliveryClient::FetchPage(const std::optional<std::string>& after) {
+FetchResult DeliveryClient::FetchPage(const std::optional<std::string>& after,
+                                      bool wait) {
   FetchResult result;
   HttpRequest request;
-  request.url = PageUrl(after);
+  request.url = PageUrl(after, wait);
   if (!options_.token.empty()) {
     request.headers["Authorization"] = "Bearer " + options_.token;
   }
   request.headers["Accept"] = "application/json";
   request.connect_timeout = options_.connect_timeout;
   request.total_timeout = options_.total_timeout;
+  if (wait) request.total_timeout += options_.long_poll;
   request.max_body_bytes = options_.max_page_bytes;
 
   HttpResponse response = http_.Get(request);

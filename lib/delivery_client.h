@@ -32,6 +32,10 @@ struct DeliveryOptions {
   size_t max_page_bytes = 16 * 1024 * 1024;
   // `limit` asked for each page (the contract allows 1..1000).
   size_t page_limit = 100;
+  // Long-poll: ask the API to hold an empty answer up to this long
+  // (`wait=` seconds, docs/delivery-api.md). 0 = plain polling. The
+  // request's total timeout is extended by it.
+  std::chrono::seconds long_poll{0};
 };
 
 enum class FetchError {
@@ -64,10 +68,14 @@ class DeliveryClient {
   DeliveryClient(HttpClient& http, DeliveryOptions options);
 
   // Fetches the page after `after` (nullopt: from the oldest retained).
-  FetchResult FetchPage(const std::optional<std::string>& after);
+  // With `wait` true and options().long_poll set, asks the API to hold the
+  // answer until something newer arrives (only the poller does; gap
+  // fetches never wait).
+  FetchResult FetchPage(const std::optional<std::string>& after, bool wait = false);
 
   // The URL FetchPage requests, for tests and logs.
-  std::string PageUrl(const std::optional<std::string>& after) const;
+  std::string PageUrl(const std::optional<std::string>& after,
+                      bool wait = false) const;
 
   const DeliveryOptions& options() const { return options_; }
 

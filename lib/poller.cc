@@ -27,7 +27,9 @@ void Poller::RecordFailure(const std::string& what) {
 Poller::Outcome Poller::PollOnce() {
   Outcome outcome;
   metrics_.polls.fetch_add(1, std::memory_order_relaxed);
-  FetchResult fetched = client_.FetchPage(cursor_);
+  const bool long_poll = client_.options().long_poll.count() > 0;
+  const auto started = clock_.Now();
+  FetchResult fetched = client_.FetchPage(cursor_, long_poll);
 
   if (fetched.error == FetchError::kGone && !cursor_) {
     // 410 without a cursor breaks the contract; resetting again would spin.
@@ -90,6 +92,13 @@ Poller::Outcome Poller::PollOnce() {
 
   outcome.published = fresh.size();
   outcome.more = page.more;
+  if (long_poll) {
+    // Something new, or an empty answer after a real wait: the API speaks
+    // long-poll. An empty answer at once means it ignored `wait`.
+    bool waited = clock_.Now() - started >= client_.options().long_poll / 2;
+    if (fresh.empty()) long_poll_supported_ = waited;
+    outcome.held = waited || (!fresh.empty() && long_poll_supported_);
+  }
   if (!fresh.empty()) {
     cursor_ = fresh.back().id;
     hub_.Publish(std::move(fresh));
@@ -146,7 +155,7 @@ void Poller::Run() {
       logger_.Debug("poll: retrying in " + std::to_string(delay.count()) + " ms");
     } else {
       failures = 0;
-      if (outcome.more) delay = std::chrono::milliseconds(0);
+      if (outcome.more || outcome.held) delay = std::chrono::milliseconds(0);
     }
     if (delay.count() > 0 && !Sleep(delay)) return;
   }

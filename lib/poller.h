@@ -5,7 +5,11 @@
 //   PollOnce()  one request, one step; for tests and for Run().
 //   Run()       PollOnce() forever: at once while pages say `more`, every
 //               `interval` otherwise, with exponential backoff and jitter
-//               after failures; returns after Stop().
+//               after failures; returns after Stop(). With long-poll
+//               (DeliveryOptions::long_poll), the next request follows at
+//               once after a request the API held; an API that ignores
+//               `wait` is polled every `interval` as without it. Either
+//               way there is exactly one upstream request in flight.
 //
 // Thread-safety: Run() and PollOnce() from one thread only; Stop() and
 // State() from any thread.
@@ -71,6 +75,10 @@ class Poller {
     size_t published = 0;
     size_t duplicates = 0;
     bool more = false;  // Poll again at once.
+    // Long-poll only: the API held the request (it supports `wait`), so the
+    // next one may follow at once; false when it answered an empty page
+    // right away, i.e. ignored `wait`: then plain polling applies.
+    bool held = false;
   };
   Outcome PollOnce();
 
@@ -95,6 +103,8 @@ class Poller {
 
   // Owned by the polling thread.
   std::optional<std::string> cursor_;
+  // Long-poll: whether the API was seen holding an empty answer.
+  bool long_poll_supported_ = false;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

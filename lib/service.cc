@@ -22,6 +22,7 @@ DeliveryOptions MakeDeliveryOptions(const BridgeConfig& c) {
   o.total_timeout = c.request_timeout;
   o.max_page_bytes = c.max_page_bytes;
   o.page_limit = c.page_limit;
+  o.long_poll = c.long_poll;
   return o;
 }
 

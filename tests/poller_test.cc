@@ -183,3 +183,79 @@ TEST_CASE("poller: Run follows more at once, waits the interval, backs off") {
 
 }  // namespace
 }  // namespace notifications
+
+namespace notifications {
+namespace {
+
+// An HttpClient that lets time pass on the fake clock during a request, as
+// an API holding a long-poll would.
+class SlowHttp final : public HttpClient {
+ public:
+  SlowHttp(FakeHttpClient& inner, FakeClock& clock) : inner_(inner), clock_(clock) {}
+  HttpResponse Get(const HttpRequest& r) override {
+    clock_.Advance(next_delay);
+    return inner_.Get(r);
+  }
+  std::chrono::milliseconds next_delay{0};
+
+ private:
+  FakeHttpClient& inner_;
+  FakeClock& clock_;
+};
+
+TEST_CASE("poller: long-poll asks the API to wait and follows held requests at once") {
+  FakeHttpClient http;
+  FakeClock clock;
+  SlowHttp slow(http, clock);
+  Metrics metrics;
+  Logger logger(LogLevel::kOff);
+  DeliveryOptions o;
+  o.base_url = "http://api.test/delivery";
+  o.long_poll = std::chrono::seconds(20);
+  o.total_timeout = std::chrono::seconds(10);
+  DeliveryClient client(slow, o);
+  EventHub hub(10, false);
+  Poller poller(client, hub, metrics, logger, clock, {});
+
+  http.PushJson(200, Page({1}));
+  Poller::Outcome first = poller.PollOnce();
+  CHECK(http.requests()[0].url.find("&wait=20") != std::string::npos);
+  CHECK(http.requests()[0].total_timeout == std::chrono::seconds(30));
+  CHECK_FALSE(first.held);  // Not known yet whether the API long-polls.
+
+  slow.next_delay = std::chrono::seconds(20);  // Held until its wait ended.
+  http.PushJson(200, Page({}));
+  CHECK(poller.PollOnce().held);
+
+  slow.next_delay = std::chrono::milliseconds(300);  // Answered on arrival.
+  http.PushJson(200, Page({2}));
+  Poller::Outcome arrival = poller.PollOnce();
+  CHECK(arrival.published == 1);
+  CHECK(arrival.held);
+}
+
+TEST_CASE("poller: an API that ignores wait is polled at the interval") {
+  FakeHttpClient http;
+  FakeClock clock;
+  Metrics metrics;
+  Logger logger(LogLevel::kOff);
+  DeliveryOptions o;
+  o.base_url = "http://api.test/delivery";
+  o.long_poll = std::chrono::seconds(20);
+  DeliveryClient client(http, o);
+  EventHub hub(10, false);
+  PollerOptions options;
+  options.interval = std::chrono::milliseconds(5000);
+  Poller poller(client, hub, metrics, logger, clock, options);
+  http.PushJson(200, Page({}));  // Empty, at once: `wait` ignored.
+  http.PushJson(200, Page({}));
+  std::thread t([&] { poller.Run(); });
+  while (clock.waits().size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  poller.Stop();
+  t.join();
+  CHECK(clock.waits()[0] == std::chrono::milliseconds(5000));
+  CHECK(clock.waits()[1] == std::chrono::milliseconds(5000));
+}
+
+}  // namespace
+}  // namespace notifications
