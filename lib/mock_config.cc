@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -60,6 +62,18 @@ const char* const kFlagsWithEnv[][2] = {
     {"--fixtures", "FIXTURES"},
     {"--generate", "GENERATE"},
     {"--overlap", "OVERLAP"},
+    {"--fault-rate", "FAULT_RATE"},
+    {"--fault-5xx", "FAULT_5XX"},
+    {"--fault-delay-seconds", "FAULT_DELAY_SECONDS"},
+    {"--fault-delay", "FAULT_DELAY"},
+    {"--fault-close", "FAULT_CLOSE"},
+    {"--fault-truncate", "FAULT_TRUNCATE"},
+    {"--fault-garbage", "FAULT_GARBAGE"},
+    {"--fault-reserve", "FAULT_RESERVE"},
+    {"--fault-gone", "FAULT_GONE"},
+    {"--fault-slow-seconds", "FAULT_SLOW_SECONDS"},
+    {"--fault-slow", "FAULT_SLOW"},
+    {"--fault-seed", "FAULT_SEED"},
     {"--log-level", "LOG_LEVEL"},
 };
 
@@ -83,6 +97,31 @@ std::string WithEnvSource(const std::string& message, int argc,
     }
   }
   return message;
+}
+
+// What each --fault-<kind> does, for --help (indexed by MockFault).
+constexpr const char* kFaultHelp[kMockFaultKinds] = {
+    "answer 500, 502 or 503 with a JSON error body",
+    "hold the request --fault-delay-seconds, then answer normally",
+    "send the headers and part of the body, then close the connection",
+    "answer 200 with the JSON body cut short",
+    "answer 200 with an HTML page instead of JSON",
+    "re-serve 1..limit already delivered items at the start of the page",
+    "answer 410 gone to a request with after, as if the cursor were "
+    "forgotten (never part of --fault-rate)",
+    "drip the page in small pieces every 100 ms over "
+    "--fault-slow-seconds",
+};
+
+std::string Upper(std::string s) {
+  for (char& c : s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return s;
+}
+
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(std::llround(seconds * 1000));
 }
 
 }  // namespace
@@ -146,6 +185,53 @@ Result<MockCommandLine> ParseMockCommandLine(int argc,
       ->envname(Env("OVERLAP"))
       ->check(CLI::Range(0, 1000))
       ->capture_default_str();
+  double fault_rate = 0;
+  app.add_option("--fault-rate", fault_rate,
+                 "Probability (0..1) that a GET <base>/notifications request "
+                 "gets a fault, spread evenly over every kind below but "
+                 "gone; a --fault-<kind> given replaces that kind's share")
+      ->envname(Env("FAULT_RATE"))
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  MockFaultOptions& faults = api.faults;
+  std::array<CLI::Option*, kMockFaultKinds> fault_options{};
+  for (size_t i = 0; i < kMockFaultKinds; ++i) {
+    const std::string name = MockFaultName(static_cast<MockFault>(i));
+    fault_options[i] =
+        app.add_option("--fault-" + name, faults.rates[i],
+                       std::string("Probability (0..1) per poll request: ") +
+                           kFaultHelp[i])
+            ->envname(Env("FAULT_" + Upper(name)))
+            ->check(CLI::Range(0.0, 1.0))
+            ->capture_default_str();
+  }
+  double delay_seconds =
+      static_cast<double>(faults.delay.count()) / 1000;
+  app.add_option("--fault-delay-seconds", delay_seconds,
+                 "How long a delay fault holds a request, in seconds (longer "
+                 "than the bridge's --request-timeout)")
+      ->envname(Env("FAULT_DELAY_SECONDS"))
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  double slow_seconds = static_cast<double>(faults.slow.count()) / 1000;
+  app.add_option("--fault-slow-seconds", slow_seconds,
+                 "About how long a slow fault takes to drip a whole page, "
+                 "in seconds")
+      ->envname(Env("FAULT_SLOW_SECONDS"))
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--fault-seed", faults.seed,
+                 "Seed of the fault draws, for reproducible runs; 0 = random")
+      ->envname(Env("FAULT_SEED"))
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            bool digits = !value.empty() && value.size() <= 20;
+            for (char c : value) digits = digits && c >= '0' && c <= '9';
+            return digits ? "" : "must be an integer from 0 to 2^64-1, got " +
+                                     value;
+          },
+          "UINT"))
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn, error or off")
       ->envname(Env("LOG_LEVEL"))
       ->capture_default_str();
@@ -184,6 +270,18 @@ Result<MockCommandLine> ParseMockCommandLine(int argc,
             log_level + "\"",
         argc, argv));
   }
+
+  // --fault-rate is a mix: each kind not given on its own gets an equal
+  // share. Gone is left out: a 410 makes a caller drop its view and replay
+  // everything, which a demo or a casual run should not get by surprise.
+  constexpr size_t kGone = static_cast<size_t>(MockFault::kGone);
+  for (size_t i = 0; i < kMockFaultKinds; ++i) {
+    if (i != kGone && fault_options[i]->count() == 0) {
+      faults.rates[i] = fault_rate / static_cast<double>(kMockFaultKinds - 1);
+    }
+  }
+  faults.delay = Millis(delay_seconds);
+  faults.slow = Millis(slow_seconds);
 
   const char* env_token = std::getenv(kTokenEnv);
   bool has_env_token = env_token != nullptr && env_token[0] != '\0';

@@ -8,6 +8,17 @@
 //   --fixtures FILE      JSON array of notifications loaded at start
 //   --generate RATE      synthetic notifications per second, 0 = off [0]
 //   --overlap N          re-serve N delivered items per page (dedupe tests) [0]
+//   --fault-rate RATE    probability (0..1) that a poll request gets a fault,
+//                        spread evenly over every kind but gone [0]
+//   --fault-5xx RATE, --fault-delay RATE, --fault-close RATE,
+//   --fault-truncate RATE, --fault-garbage RATE, --fault-reserve RATE,
+//   --fault-gone RATE, --fault-slow RATE
+//                        probability of that fault alone; given, it replaces
+//                        that kind's share of --fault-rate [0]
+//   --fault-delay-seconds S  how long a delay fault holds a request [35]
+//   --fault-slow-seconds S   how long a slow fault drips a page [2]
+//   --fault-seed N       seed of the fault draws, 0 = random [0]
+//   (see MockFaultOptions and docs/delivery-api.md, "Fault injection")
 //   --log-level LEVEL    debug, info, warn, error, off   [info]
 //   --version, --help
 //

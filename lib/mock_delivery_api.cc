@@ -14,7 +14,10 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <mutex>
+#include <optional>
+#include <random>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -201,7 +204,78 @@ std::string FakeSha(uint64_t n, uint64_t salt) {
   return out;
 }
 
+// What a proxy in front of a dead backend, or a captive portal, answers:
+// a 200 that is not JSON.
+constexpr char kGarbageHtml[] =
+    "<!DOCTYPE html>\n<html><head><title>Service temporarily "
+    "unavailable</title></head>\n<body><h1>We&rsquo;ll be right back</h1>"
+    "<p>injected fault: garbage (notifications-mock-api "
+    "--fault-garbage)</p></body></html>\n";
+
+// How often the slow fault writes a piece of the page.
+constexpr std::chrono::milliseconds kDripInterval{100};
+constexpr double kMaxFaultSeconds = 3600;
+
+struct InjectedServerError {
+  int status;
+  const char* code;
+  const char* what;
+};
+constexpr InjectedServerError kInjectedServerErrors[] = {
+    {500, "internal", "internal server error"},
+    {502, "bad_gateway", "bad gateway"},
+    {503, "unavailable", "service unavailable"},
+};
+
+// {"requests":N,"total":T,"faults":{"5xx":a,...}} in MockFault order.
+std::string FaultCountsToJson(const MockFaultCounts& counts) {
+  std::string out = "{\"requests\":" + std::to_string(counts.requests) +
+                    ",\"total\":" + std::to_string(counts.total()) +
+                    ",\"faults\":{";
+  for (size_t i = 0; i < kMockFaultKinds; ++i) {
+    if (i > 0) out += ',';
+    out += JsonString(MockFaultName(static_cast<MockFault>(i))) + ":" +
+           std::to_string(counts.injected[i]);
+  }
+  out += "}}";
+  return out;
+}
+
 }  // namespace
+
+const char* MockFaultName(MockFault fault) {
+  switch (fault) {
+    case MockFault::k5xx:
+      return "5xx";
+    case MockFault::kDelay:
+      return "delay";
+    case MockFault::kClose:
+      return "close";
+    case MockFault::kTruncate:
+      return "truncate";
+    case MockFault::kGarbage:
+      return "garbage";
+    case MockFault::kReserve:
+      return "reserve";
+    case MockFault::kGone:
+      return "gone";
+    case MockFault::kSlow:
+      return "slow";
+  }
+  return "unknown";
+}
+
+double MockFaultOptions::Total() const {
+  double sum = 0;
+  for (double r : rates) sum += r;
+  return sum;
+}
+
+uint64_t MockFaultCounts::total() const {
+  uint64_t sum = 0;
+  for (uint64_t n : injected) sum += n;
+  return sum;
+}
 
 Status ValidateMockApiOptions(const MockApiOptions& o) {
   auto bad = [](const std::string& m) { return Status::InvalidArgument(m); };
@@ -245,6 +319,32 @@ Status ValidateMockApiOptions(const MockApiOptions& o) {
   if (o.overlap < 0 || static_cast<size_t>(o.overlap) > o.max_limit) {
     return bad("overlap must be 0.." + std::to_string(o.max_limit) + ", got " +
                std::to_string(o.overlap));
+  }
+  for (size_t i = 0; i < kMockFaultKinds; ++i) {
+    double r = o.faults.rates[i];
+    if (!std::isfinite(r) || r < 0 || r > 1) {
+      return bad(std::string("fault ") +
+                 MockFaultName(static_cast<MockFault>(i)) +
+                 " rate must be a probability from 0 to 1, got " +
+                 std::to_string(r));
+    }
+  }
+  // A small tolerance: rates such as 0.1 + 0.2 + ... are not exact in
+  // binary, and a user who wrote rates adding up to 1 meant 1.
+  if (o.faults.Total() > 1 + 1e-9) {
+    return bad(
+        "fault rates add up to " + std::to_string(o.faults.Total()) +
+        "; at most 1 (a request gets at most one fault): lower --fault-rate "
+        "or a --fault-<kind>");
+  }
+  const std::pair<const char*, std::chrono::milliseconds> durations[] = {
+      {"delay", o.faults.delay}, {"slow", o.faults.slow}};
+  for (const auto& [name, value] : durations) {
+    double seconds = static_cast<double>(value.count()) / 1000;
+    if (seconds < 0 || seconds > kMaxFaultSeconds) {
+      return bad(std::string("fault ") + name +
+                 " seconds must be 0..3600, got " + std::to_string(seconds));
+    }
   }
   return Status::Ok();
 }
@@ -404,6 +504,19 @@ struct MockDeliveryApi::Impl {
   bool Authorized(const httplib::Request& req, httplib::Response& res) const;
   void HandleStatus(const httplib::Request& req, httplib::Response& res);
   void HandleNotifications(const httplib::Request& req, httplib::Response& res);
+  void HandleFaults(const httplib::Request& req, httplib::Response& res);
+  // Counts a request that may draw a fault, and draws one: true and
+  // `*fault` set when it did.
+  bool DrawFault(MockFault* fault);
+  // A uniform integer in [lo, hi] from the fault generator.
+  size_t Uniform(size_t lo, size_t hi);
+  void CountFault(MockFault fault, const httplib::Request& req,
+                  const std::string& detail);
+  // Waits `duration` unless Stop() comes first; false when stopping.
+  bool Hold(std::chrono::nanoseconds duration);
+  // Answers `body` through `res` with the fault `fault` (close, slow) that
+  // needs a content provider.
+  void ProvideFaulty(MockFault fault, std::string body, httplib::Response& res);
   void HandleGate(const httplib::Request& req, httplib::Response& res,
                   const httplib::ContentReader& content_reader);
   void InstallRoutes();
@@ -430,7 +543,85 @@ struct MockDeliveryApi::Impl {
   std::condition_variable generator_cv;
   // guarded by generator_mu:
   bool generator_stop = false;
+
+  std::mutex fault_mu;
+  std::condition_variable fault_cv;
+  // guarded by fault_mu:
+  std::mt19937_64 fault_rng{options.faults.seed != 0 ? options.faults.seed
+                                                     : std::random_device{}()};
+  MockFaultCounts fault_counts;
+  bool fault_stop = false;  // Stop() was called: no more holding requests.
 };
+
+bool MockDeliveryApi::Impl::DrawFault(MockFault* fault) {
+  std::lock_guard<std::mutex> lock(fault_mu);
+  ++fault_counts.requests;
+  if (options.faults.Total() <= 0) return false;
+  double u = std::uniform_real_distribution<double>(0.0, 1.0)(fault_rng);
+  double edge = 0;
+  for (size_t i = 0; i < kMockFaultKinds; ++i) {
+    edge += options.faults.rates[i];
+    if (u < edge) {
+      *fault = static_cast<MockFault>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+size_t MockDeliveryApi::Impl::Uniform(size_t lo, size_t hi) {
+  std::lock_guard<std::mutex> lock(fault_mu);
+  return std::uniform_int_distribution<size_t>(lo, std::max(lo, hi))(fault_rng);
+}
+
+void MockDeliveryApi::Impl::CountFault(MockFault fault,
+                                       const httplib::Request& req,
+                                       const std::string& detail) {
+  {
+    std::lock_guard<std::mutex> lock(fault_mu);
+    ++fault_counts.injected[static_cast<size_t>(fault)];
+  }
+  logger.Info(std::string("fault: ") + MockFaultName(fault) + " injected into " +
+              Quote(req.target) + (detail.empty() ? "" : " (" + detail + ")"));
+}
+
+bool MockDeliveryApi::Impl::Hold(std::chrono::nanoseconds duration) {
+  std::unique_lock<std::mutex> lock(fault_mu);
+  clock.WaitFor(fault_cv, lock, duration, [this] { return fault_stop; });
+  return !fault_stop;
+}
+
+void MockDeliveryApi::Impl::ProvideFaulty(MockFault fault, std::string body,
+                                          httplib::Response& res) {
+  const size_t size = body.size();
+  auto shared = std::make_shared<const std::string>(std::move(body));
+  if (fault == MockFault::kClose) {
+    // The full Content-Length, then part of the body: returning false from
+    // the provider makes httplib close the connection right there, which
+    // the caller sees as a body cut short (curl: "transfer closed with N
+    // bytes remaining to read").
+    const size_t part = Uniform(1, size - 1);
+    res.set_content_provider(
+        size, kJson,
+        [shared, part](size_t offset, size_t, httplib::DataSink& sink) {
+          if (offset < part) sink.write(shared->data() + offset, part - offset);
+          return false;
+        });
+    return;
+  }
+  // kSlow: the page in pieces, one every kDripInterval, over about
+  // options.faults.slow in all.
+  const size_t ticks = std::max<size_t>(
+      1, static_cast<size_t>(options.faults.slow / kDripInterval));
+  const size_t piece = std::max<size_t>(1, (size + ticks - 1) / ticks);
+  res.set_content_provider(
+      size, kJson,
+      [this, shared, piece](size_t offset, size_t length,
+                            httplib::DataSink& sink) {
+        if (offset > 0 && !Hold(kDripInterval)) return false;
+        return sink.write(shared->data() + offset, std::min(piece, length));
+      });
+}
 
 bool MockDeliveryApi::Impl::Authorized(const httplib::Request& req,
                                        httplib::Response& res) const {
@@ -498,15 +689,98 @@ void MockDeliveryApi::Impl::HandleNotifications(const httplib::Request& req,
       return;
     }
   }
-  NotificationStore::Page page =
-      store.Query(after, limit, static_cast<size_t>(options.overlap));
+  MockFault fault = MockFault::k5xx;
+  bool faulty = DrawFault(&fault);
+  if (faulty && fault == MockFault::k5xx) {
+    const InjectedServerError& e =
+        kInjectedServerErrors[Uniform(0, std::size(kInjectedServerErrors) - 1)];
+    CountFault(fault, req, std::to_string(e.status));
+    SetError(res, e.status, e.code,
+             std::string("injected fault: ") + e.what +
+                 " (notifications-mock-api --fault-5xx); retry later");
+    return;
+  }
+  if (faulty && fault == MockFault::kGone) {
+    if (!after) {
+      faulty = false;  // Nothing to forget: a normal answer.
+    } else {
+      CountFault(fault, req, "");
+      SetError(res, 410, "gone",
+               "cursor " + *after +
+                   " is no longer retained (injected fault: "
+                   "notifications-mock-api --fault-gone); restart without "
+                   "after");
+      return;
+    }
+  }
+  if (faulty && fault == MockFault::kDelay) {
+    CountFault(fault, req,
+               "held " + std::to_string(options.faults.delay.count()) + " ms");
+    // Then a normal answer, with what the store holds by then: a caller
+    // patient enough gets a valid page.
+    Hold(options.faults.delay);
+    faulty = false;
+  }
+  size_t overlap = static_cast<size_t>(options.overlap);
+  if (faulty && fault == MockFault::kReserve) overlap = Uniform(1, limit);
+  NotificationStore::Page page = store.Query(after, limit, overlap);
   if (page.gone) {
     SetError(
         res, 410, "gone",
         "cursor " + *after + " is no longer retained; restart without after");
     return;
   }
-  res.set_content(PageToJson(page.items, page.cursor, page.more), kJson);
+  std::string body = PageToJson(page.items, page.cursor, page.more);
+  if (!faulty) {
+    res.set_content(body, kJson);
+    return;
+  }
+  switch (fault) {
+    case MockFault::kReserve:
+      // Counted only when the page does re-serve something: it needs a new
+      // item and an `after` to re-serve from.
+      if (after && !page.items.empty() &&
+          CompareIds(page.items.front().id, *after) <= 0) {
+        CountFault(fault, req, "from " + page.items.front().id);
+      }
+      res.set_content(body, kJson);
+      return;
+    case MockFault::kTruncate: {
+      // A proper prefix of a JSON object is never valid JSON.
+      size_t cut = Uniform(1, body.size() - 1);
+      CountFault(fault, req,
+                 std::to_string(cut) + " of " + std::to_string(body.size()) +
+                     " bytes");
+      body.resize(cut);
+      res.set_content(body, kJson);
+      return;
+    }
+    case MockFault::kGarbage:
+      CountFault(fault, req, "");
+      res.set_content(kGarbageHtml, "text/html");
+      return;
+    case MockFault::kClose:
+    case MockFault::kSlow:
+      CountFault(fault, req, std::to_string(body.size()) + " bytes");
+      ProvideFaulty(fault, std::move(body), res);
+      return;
+    case MockFault::k5xx:
+    case MockFault::kGone:
+    case MockFault::kDelay:
+      break;  // Handled above.
+  }
+  res.set_content(body, kJson);
+}
+
+void MockDeliveryApi::Impl::HandleFaults(const httplib::Request& req,
+                                         httplib::Response& res) {
+  if (!Authorized(req, res)) return;
+  MockFaultCounts counts;
+  {
+    std::lock_guard<std::mutex> lock(fault_mu);
+    counts = fault_counts;
+  }
+  res.set_content(FaultCountsToJson(counts), kJson);
 }
 
 void MockDeliveryApi::Impl::HandleGate(
@@ -560,6 +834,10 @@ void MockDeliveryApi::Impl::InstallRoutes() {
   server.Get(base + "/notifications",
              [this](const httplib::Request& req, httplib::Response& res) {
                HandleNotifications(req, res);
+             });
+  server.Get(base + "/faults",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               HandleFaults(req, res);
              });
   server.Post("/gate/Notification/([^/]+)",
               [this](const httplib::Request& req, httplib::Response& res,
@@ -721,6 +999,20 @@ Status MockDeliveryApi::Start() {
   while (!d.server.is_running() && !d.listen_returned) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  if (d.options.faults.Total() > 0) {
+    std::string rates;
+    for (size_t i = 0; i < kMockFaultKinds; ++i) {
+      if (d.options.faults.rates[i] <= 0) continue;
+      char buf[48];
+      snprintf(buf, sizeof buf, " %s %.4g",
+               MockFaultName(static_cast<MockFault>(i)),
+               d.options.faults.rates[i]);
+      rates += buf;
+    }
+    d.logger.Warn("mock API: injecting faults into " + d.options.base_path +
+                  "/notifications, per request:" + rates +
+                  " (counts at GET " + d.options.base_path + "/faults)");
+  }
   if (d.options.generate_rate > 0) {
     d.generator_thread = std::thread([&d] { d.GeneratorLoop(); });
   }
@@ -741,6 +1033,13 @@ void MockDeliveryApi::Stop() {
   }
   d.generator_cv.notify_all();
   if (d.generator_thread.joinable()) d.generator_thread.join();
+  {
+    // Before server.stop(), which waits for the requests in flight: those
+    // held by a delay or slow fault must let go at once.
+    std::lock_guard<std::mutex> fault_lock(d.fault_mu);
+    d.fault_stop = true;
+  }
+  d.fault_cv.notify_all();
   if (d.listen_thread.joinable()) {
     d.server.stop();
     d.listen_thread.join();
@@ -748,6 +1047,11 @@ void MockDeliveryApi::Stop() {
 }
 
 NotificationStore& MockDeliveryApi::store() { return impl_->store; }
+
+MockFaultCounts MockDeliveryApi::fault_counts() const {
+  std::lock_guard<std::mutex> lock(impl_->fault_mu);
+  return impl_->fault_counts;
+}
 
 const MockApiOptions& MockDeliveryApi::options() const {
   return impl_->options;

@@ -18,7 +18,16 @@
 //                                       400 bad_request naming the problem,
 //                                       401 unauthorized, 413 payload_too_large
 //                                       above 1 MiB.
+//   GET  {base}/faults                  Mock-only: 200 application/json
+//                                       counts of injected faults,
+//                                       {"requests":N,"total":T,"faults":
+//                                       {"5xx":a,"delay":b,...}}.
 //   anything else                       404 not_found.
+//
+// Fault injection (MockFaultOptions, docs/delivery-api.md "Fault
+// injection"): each GET {base}/notifications that passed the token and
+// parameter checks draws at most one fault with the configured
+// probabilities; the routes above describe the answers without faults.
 //
 // Every non-200 answer has the contract's JSON error body
 // {"error": "...", "message": "..."} and Content-Type application/json.
@@ -30,6 +39,8 @@
 // logger given to the constructor must outlive the object.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -42,6 +53,60 @@
 #include "status.h"
 
 namespace notifications {
+
+// What can go wrong with one poll request, on purpose. Each is what a real
+// delivery API, its proxy or its network can do.
+enum class MockFault {
+  k5xx,       // 500, 502 or 503 with the contract's JSON error body.
+  kDelay,     // Held for MockFaultOptions::delay, then answered normally.
+  kClose,     // Headers with the full Content-Length, part of the body,
+              // then the connection is closed.
+  kTruncate,  // 200 application/json, complete framing, but the JSON is cut
+              // short (a proper prefix: never valid JSON).
+  kGarbage,   // 200 text/html, an HTML error page instead of JSON.
+  kReserve,   // The page re-serves 1..limit already delivered items (as
+              // --overlap, at random); only when it has a new item.
+  kGone,      // 410 gone as if `after` were forgotten; only with `after`.
+  kSlow,      // The normal page, dripped in small pieces every 100 ms over
+              // MockFaultOptions::slow.
+};
+inline constexpr size_t kMockFaultKinds = 8;
+// Stable lowercase label: "5xx", "delay", "close", "truncate", "garbage",
+// "reserve", "gone", "slow" (the flag is --fault-<label>).
+const char* MockFaultName(MockFault fault);
+
+struct MockFaultOptions {
+  // Probability (0..1) that one poll request gets each fault, indexed by
+  // MockFault. They add up to at most 1: a request gets at most one fault
+  // (one uniform draw per request falls into at most one of the rates laid
+  // end to end). A fault that does not apply to a request (gone without
+  // `after`, reserve without a new item) leaves it unharmed and uncounted.
+  std::array<double, kMockFaultKinds> rates{};
+  // How long kDelay holds a request, 0..3600 s. Longer than the bridge's
+  // default --request-timeout (30 s), so that it is a timeout there.
+  std::chrono::milliseconds delay{35000};
+  // About how long kSlow takes to drip a whole page, 0..3600 s.
+  std::chrono::milliseconds slow{2000};
+  // Seed of the fault draws, for reproducible runs; 0 = random. The draws
+  // come in request arrival order: with one caller (the bridge's poller)
+  // a seed replays the same faults.
+  uint64_t seed = 0;
+
+  double& rate(MockFault f) { return rates[static_cast<size_t>(f)]; }
+  double rate(MockFault f) const { return rates[static_cast<size_t>(f)]; }
+  // Sum of the rates: the probability that a request draws a fault.
+  double Total() const;
+};
+
+// Faults injected so far, by kind (indexed by MockFault).
+struct MockFaultCounts {
+  // GET {base}/notifications requests that passed the token and parameter
+  // checks (those that could draw a fault), faulted or not.
+  uint64_t requests = 0;
+  std::array<uint64_t, kMockFaultKinds> injected{};
+  uint64_t total() const;
+  uint64_t of(MockFault f) const { return injected[static_cast<size_t>(f)]; }
+};
 
 struct MockApiOptions {
   // Address to listen on (IPv4 or IPv6 literal, or a host name).
@@ -70,6 +135,8 @@ struct MockApiOptions {
   size_t default_limit = 100;
   // Highest `limit` accepted; a greater one answers 400.
   size_t max_limit = 1000;
+  // None by default.
+  MockFaultOptions faults;
 };
 
 // Ok, or kInvalidArgument naming the first field out of range and its value.
@@ -111,7 +178,8 @@ class MockDeliveryApi {
   int port() const;
 
   // Stops the generator and the server and joins their threads; requests in
-  // flight are finished first. Idempotent; prompt (no sleep to wait out).
+  // flight are finished first (those held by a delay or slow fault are cut
+  // short). Idempotent; prompt (no sleep to wait out).
   void Stop();
 
   // The notifications served; append to it directly in tests. Valid for the
@@ -119,6 +187,9 @@ class MockDeliveryApi {
   NotificationStore& store();
 
   const MockApiOptions& options() const;
+
+  // Counts of the faults injected so far (what GET {base}/faults answers).
+  MockFaultCounts fault_counts() const;
 
  private:
   struct Impl;

@@ -1,15 +1,18 @@
 #include "mock_delivery_api.h"
 
+#include <curl/curl.h>
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <rapidjson/document.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -782,6 +785,423 @@ TEST_CASE("mock command line rejects bad values with one line naming them") {
         ParseMockCommandLine(static_cast<int>(argv.size()), argv.data());
     REQUIRE_FALSE(parsed.ok());
     CHECK(parsed.status().code() == Status::Code::kInvalidArgument);
+    CHECK(Contains(parsed.status().message(), c.mentions));
+    CHECK_FALSE(Contains(parsed.status().message(), "\n"));
+  }
+}
+
+
+// --- Fault injection -------------------------------------------------------
+
+namespace {
+
+// What libcurl (the bridge's HTTP library) makes of one GET.
+struct CurlOutcome {
+  CURLcode code = CURLE_OK;
+  int status = 0;
+  std::string content_type;
+  std::string body;
+  double content_length = -1;  // As announced, -1 when none.
+  std::chrono::milliseconds took{0};
+};
+
+size_t AppendBody(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+CurlOutcome CurlGet(int port, const std::string& path,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  CurlOutcome out;
+  CURL* curl = curl_easy_init();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + path;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out.body);
+  // As the bridge does: any encoding libcurl can decode.
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
+  auto start = std::chrono::steady_clock::now();
+  out.code = curl_easy_perform(curl);
+  out.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  out.status = static_cast<int>(status);
+  char* type = nullptr;
+  curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &type);
+  if (type) out.content_type = type;
+  curl_off_t length = -1;
+  curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+  out.content_length = static_cast<double>(length);
+  curl_easy_cleanup(curl);
+  return out;
+}
+
+MockApiOptions WithFault(MockFault fault, double rate = 1.0) {
+  MockApiOptions options;
+  options.faults.rate(fault) = rate;
+  options.faults.seed = 7;
+  return options;
+}
+
+// The page the mock serves without faults for (after, limit), as bytes.
+std::string NormalPage(MockDeliveryApi& api, const std::string& after,
+                       size_t limit) {
+  NotificationStore::Page page =
+      api.store().Query(after.empty() ? std::nullopt
+                                      : std::optional<std::string>(after),
+                        limit);
+  return PageToJson(page.items, page.cursor, page.more);
+}
+
+std::string Id(RunningMock& mock, int seq) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%010d", seq);
+  return mock.api.store().id_prefix() + "-" + buf;
+}
+
+}  // namespace
+
+TEST_CASE("mock fault 5xx answers 500, 502 or 503 with a JSON error body") {
+  RunningMock mock(WithFault(MockFault::k5xx));
+  mock.AppendMany(3);
+  std::set<int> statuses;
+  for (int i = 0; i < 60; ++i) {
+    httplib::Result res = mock.Get("/delivery/notifications?limit=2");
+    REQUIRE(res);
+    statuses.insert(res->status);
+    CHECK(res->get_header_value("Content-Type") == "application/json");
+    std::string error = ParseErrorBody(res->body);
+    CHECK(Contains(error, "injected fault"));
+    CHECK((Contains(error, "internal: ") || Contains(error, "bad_gateway: ") ||
+           Contains(error, "unavailable: ")));
+  }
+  CHECK(statuses == std::set<int>{500, 502, 503});
+  MockFaultCounts counts = mock.api.fault_counts();
+  CHECK(counts.requests == 60);
+  CHECK(counts.of(MockFault::k5xx) == 60);
+  CHECK(counts.total() == 60);
+  // The other routes are never faulted.
+  httplib::Result status = mock.Get("/delivery/status");
+  REQUIRE(status);
+  CHECK(status->status == 200);
+  CHECK(!mock.api.store().NewestId().empty());
+}
+
+TEST_CASE("mock fault delay holds the request, then answers the normal page") {
+  MockApiOptions options = WithFault(MockFault::kDelay);
+  options.faults.delay = std::chrono::milliseconds(600);
+  RunningMock mock(options);
+  mock.AppendMany(3);
+
+  CurlOutcome patient = CurlGet(mock.api.port(), "/delivery/notifications");
+  CHECK(patient.code == CURLE_OK);
+  CHECK(patient.took >= std::chrono::milliseconds(550));
+  CHECK(patient.took < std::chrono::milliseconds(5000));
+  CHECK(patient.status == 200);
+  CHECK(patient.body == NormalPage(mock.api, "", 100));
+
+  // A caller whose timeout is shorter sees a timeout, as the bridge does.
+  CurlOutcome hasty = CurlGet(mock.api.port(), "/delivery/notifications",
+                              std::chrono::milliseconds(200));
+  CHECK(hasty.code == CURLE_OPERATION_TIMEDOUT);
+  CHECK(hasty.took < std::chrono::milliseconds(550));
+  CHECK(mock.api.fault_counts().of(MockFault::kDelay) == 2);
+}
+
+TEST_CASE("mock stop does not wait out a request held by a delay fault") {
+  MockApiOptions options = WithFault(MockFault::kDelay);
+  options.faults.delay = std::chrono::seconds(60);
+  auto mock = std::make_unique<RunningMock>(options);
+  int port = mock->api.port();
+  std::thread held([port] { CurlGet(port, "/delivery/notifications"); });
+  for (int i = 0; i < 500 && mock->api.fault_counts().of(MockFault::kDelay) == 0;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  REQUIRE(mock->api.fault_counts().of(MockFault::kDelay) == 1);
+  auto start = std::chrono::steady_clock::now();
+  mock->api.Stop();
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  held.join();
+}
+
+TEST_CASE("mock fault close sends part of the body, then closes: a libcurl error") {
+  RunningMock mock(WithFault(MockFault::kClose));
+  mock.AppendMany(20);
+  for (int i = 0; i < 10; ++i) {
+    CurlOutcome cut = CurlGet(mock.api.port(), "/delivery/notifications");
+    CAPTURE(curl_easy_strerror(cut.code));
+    CHECK(cut.code == CURLE_PARTIAL_FILE);
+    CHECK(cut.status == 200);
+    const std::string full = NormalPage(mock.api, "", 100);
+    CHECK(cut.content_length == static_cast<double>(full.size()));
+    CHECK(!cut.body.empty());
+    CHECK(cut.body.size() < full.size());
+    CHECK(full.compare(0, cut.body.size(), cut.body) == 0);
+  }
+  CHECK(mock.api.fault_counts().of(MockFault::kClose) == 10);
+}
+
+TEST_CASE("mock fault truncate answers 200 JSON cut short, framing complete") {
+  RunningMock mock(WithFault(MockFault::kTruncate));
+  mock.AppendMany(5);
+  for (int i = 0; i < 20; ++i) {
+    CurlOutcome cut = CurlGet(mock.api.port(), "/delivery/notifications");
+    CHECK(cut.code == CURLE_OK);  // The HTTP answer itself is whole.
+    CHECK(cut.status == 200);
+    CHECK(cut.content_type == "application/json");
+    const std::string full = NormalPage(mock.api, "", 100);
+    CHECK(!cut.body.empty());
+    CHECK(cut.body.size() < full.size());
+    CHECK(full.compare(0, cut.body.size(), cut.body) == 0);
+    Result<Page> parsed = ParsePage(cut.body);
+    CHECK_FALSE(parsed.ok());
+  }
+  CHECK(mock.api.fault_counts().of(MockFault::kTruncate) == 20);
+}
+
+TEST_CASE("mock fault garbage answers 200 text/html that is not JSON") {
+  RunningMock mock(WithFault(MockFault::kGarbage));
+  mock.AppendMany(2);
+  CurlOutcome html = CurlGet(mock.api.port(), "/delivery/notifications");
+  CHECK(html.code == CURLE_OK);
+  CHECK(html.status == 200);
+  CHECK(html.content_type == "text/html");
+  CHECK(html.body.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK_FALSE(ParsePage(html.body).ok());
+  CHECK(mock.api.fault_counts().of(MockFault::kGarbage) == 1);
+}
+
+TEST_CASE("mock fault reserve re-serves delivered items, always with a new one") {
+  RunningMock mock(WithFault(MockFault::kReserve));
+  mock.AppendMany(30);
+  std::set<size_t> reserved_counts;
+  for (int i = 0; i < 40; ++i) {
+    const std::string after = Id(mock, 20);
+    Page page = PageOf(mock.Get("/delivery/notifications?limit=5&after=" + after));
+    REQUIRE(!page.notifications.empty());
+    CHECK(page.notifications.size() <= 5);
+    size_t old = 0;
+    while (old < page.notifications.size() &&
+           CompareIds(page.notifications[old].id, after) <= 0) {
+      ++old;
+    }
+    CHECK(old >= 1);                           // Something re-served,
+    CHECK(old < page.notifications.size());    // and something new.
+    CHECK(page.notifications[old].id == Id(mock, 21));
+    CHECK(page.cursor == page.notifications.back().id);
+    reserved_counts.insert(old);
+  }
+  CHECK(reserved_counts.size() > 1);  // At random, not a fixed overlap.
+  CHECK(mock.api.fault_counts().of(MockFault::kReserve) == 40);
+
+  // Nothing new (or no `after`): nothing to re-serve, nothing counted.
+  Page empty = PageOf(mock.Get("/delivery/notifications?after=" + Id(mock, 30)));
+  CHECK(empty.notifications.empty());
+  Page first = PageOf(mock.Get("/delivery/notifications?limit=3"));
+  CHECK(first.notifications.front().id == Id(mock, 1));
+  CHECK(mock.api.fault_counts().of(MockFault::kReserve) == 40);
+}
+
+TEST_CASE("mock fault gone answers 410 to a request with after, only") {
+  RunningMock mock(WithFault(MockFault::kGone));
+  mock.AppendMany(4);
+  std::string error = ErrorOf(
+      mock.Get("/delivery/notifications?after=" + Id(mock, 2)), 410);
+  CHECK(Contains(error, "gone: "));
+  CHECK(Contains(error, Id(mock, 2)));
+  // Without a cursor there is nothing to forget: the normal page.
+  Page page = PageOf(mock.Get("/delivery/notifications"));
+  CHECK(page.notifications.size() == 4);
+  MockFaultCounts counts = mock.api.fault_counts();
+  CHECK(counts.requests == 2);
+  CHECK(counts.of(MockFault::kGone) == 1);
+}
+
+TEST_CASE("mock fault slow drips the normal page over about its duration") {
+  MockApiOptions options = WithFault(MockFault::kSlow);
+  options.faults.slow = std::chrono::milliseconds(600);
+  RunningMock mock(options);
+  mock.AppendMany(10);
+  CurlOutcome slow = CurlGet(mock.api.port(), "/delivery/notifications");
+  CHECK(slow.code == CURLE_OK);
+  CHECK(slow.status == 200);
+  CHECK(slow.body == NormalPage(mock.api, "", 100));
+  CHECK(ParsePage(slow.body).ok());
+  // 6 pieces, 100 ms apart: 500 ms at least; loosely bounded above.
+  CHECK(slow.took >= std::chrono::milliseconds(450));
+  CHECK(slow.took < std::chrono::milliseconds(3000));
+  CHECK(mock.api.fault_counts().of(MockFault::kSlow) == 1);
+}
+
+TEST_CASE("mock faults: rates are probabilities, a seed replays the same draws") {
+  MockApiOptions options;
+  for (size_t i = 0; i < kMockFaultKinds; ++i) {
+    if (static_cast<MockFault>(i) == MockFault::kDelay ||
+        static_cast<MockFault>(i) == MockFault::kSlow) {
+      continue;  // Slow to run; tested above.
+    }
+    options.faults.rates[i] = 0.08;  // 6 kinds: 48% of requests.
+  }
+  options.faults.seed = 42;
+  auto run = [&options] {
+    RunningMock mock(options);
+    mock.AppendMany(50);
+    std::vector<int> outcome;
+    for (int i = 0; i < 400; ++i) {
+      CurlOutcome r = CurlGet(mock.api.port(),
+                              "/delivery/notifications?limit=5&after=" +
+                                  Id(mock, 10));
+      outcome.push_back(r.status * 100 + static_cast<int>(r.code));
+    }
+    return std::make_pair(outcome, mock.api.fault_counts());
+  };
+  auto [first, first_counts] = run();
+  auto [second, second_counts] = run();
+  CHECK(first == second);
+  CHECK(first_counts.injected == second_counts.injected);
+  CHECK(first_counts.requests == 400);
+  // 48% expected; 400 draws put it within 40..56% with overwhelming odds.
+  CHECK(first_counts.total() >= 160);
+  CHECK(first_counts.total() <= 224);
+  for (MockFault f : {MockFault::k5xx, MockFault::kClose, MockFault::kTruncate,
+                      MockFault::kGarbage, MockFault::kReserve,
+                      MockFault::kGone}) {
+    CAPTURE(MockFaultName(f));
+    CHECK(first_counts.of(f) >= 15);  // 32 expected.
+    CHECK(first_counts.of(f) <= 55);
+  }
+  CHECK(first_counts.of(MockFault::kDelay) == 0);
+  CHECK(first_counts.of(MockFault::kSlow) == 0);
+}
+
+TEST_CASE("mock GET faults answers the counts as JSON, behind the token") {
+  MockApiOptions options = WithFault(MockFault::kGarbage, 0.5);
+  options.token = "s3cret";
+  RunningMock mock(options);
+  const httplib::Headers auth = {{"Authorization", "Bearer s3cret"}};
+  for (int i = 0; i < 10; ++i) mock.Get("/delivery/notifications", auth);
+  ErrorOf(mock.Get("/delivery/faults"), 401);
+  httplib::Result res = mock.Get("/delivery/faults", auth);
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->get_header_value("Content-Type") == "application/json");
+  MockFaultCounts counts = mock.api.fault_counts();
+  CHECK(counts.requests == 10);
+  CHECK(res->body ==
+        "{\"requests\":10,\"total\":" + std::to_string(counts.total()) +
+            ",\"faults\":{\"5xx\":0,\"delay\":0,\"close\":0,\"truncate\":0,"
+            "\"garbage\":" +
+            std::to_string(counts.of(MockFault::kGarbage)) +
+            ",\"reserve\":0,\"gone\":0,\"slow\":0}}");
+  // Requests refused before the draw (401, 400) are not counted.
+  mock.Get("/delivery/notifications");
+  mock.Get("/delivery/notifications?limit=0", auth);
+  CHECK(mock.api.fault_counts().requests == 10);
+}
+
+TEST_CASE("mock fault options are validated") {
+  MockApiOptions too_much;
+  too_much.faults.rate(MockFault::k5xx) = 0.6;
+  too_much.faults.rate(MockFault::kGone) = 0.6;
+  Status sum = ValidateMockApiOptions(too_much);
+  CHECK(sum.code() == Status::Code::kInvalidArgument);
+  CHECK(Contains(sum.message(), "add up to"));
+
+  MockApiOptions negative;
+  negative.faults.rate(MockFault::kSlow) = -0.1;
+  CHECK(Contains(ValidateMockApiOptions(negative).message(), "fault slow"));
+
+  MockApiOptions long_delay;
+  long_delay.faults.delay = std::chrono::hours(2);
+  CHECK(Contains(ValidateMockApiOptions(long_delay).message(), "fault delay"));
+
+  MockApiOptions exact;  // Rates adding up to 1 (inexactly in binary) pass.
+  for (double& r : exact.faults.rates) r = 0.125;
+  exact.faults.rate(MockFault::k5xx) = 0.1;
+  exact.faults.rate(MockFault::kGone) = 0.15;
+  CHECK(ValidateMockApiOptions(exact).ok());
+}
+
+TEST_CASE("mock command line: fault flags, the --fault-rate mix, environment") {
+  const char* argv[] = {"notifications-mock-api", "--fault-rate", "0.7",
+                        "--fault-close", "0.2", "--fault-gone", "0.05",
+                        "--fault-delay-seconds", "1.5",
+                        "--fault-slow-seconds", "0.25", "--fault-seed", "99"};
+  Result<MockCommandLine> parsed =
+      ParseMockCommandLine(static_cast<int>(std::size(argv)), argv);
+  REQUIRE_MESSAGE(parsed.ok(), parsed.status().message());
+  const MockFaultOptions& f = parsed->api.faults;
+  // 0.7 shared by the 7 kinds but gone; --fault-close replaces its share.
+  CHECK(f.rate(MockFault::k5xx) == doctest::Approx(0.1));
+  CHECK(f.rate(MockFault::kDelay) == doctest::Approx(0.1));
+  CHECK(f.rate(MockFault::kClose) == doctest::Approx(0.2));
+  CHECK(f.rate(MockFault::kTruncate) == doctest::Approx(0.1));
+  CHECK(f.rate(MockFault::kGarbage) == doctest::Approx(0.1));
+  CHECK(f.rate(MockFault::kReserve) == doctest::Approx(0.1));
+  CHECK(f.rate(MockFault::kSlow) == doctest::Approx(0.1));
+  CHECK(f.rate(MockFault::kGone) == doctest::Approx(0.05));
+  CHECK(f.delay == std::chrono::milliseconds(1500));
+  CHECK(f.slow == std::chrono::milliseconds(250));
+  CHECK(f.seed == 99);
+
+  const char* none[] = {"notifications-mock-api"};
+  Result<MockCommandLine> defaults = ParseMockCommandLine(1, none);
+  REQUIRE(defaults.ok());
+  CHECK(defaults->api.faults.Total() == 0);
+  CHECK(defaults->api.faults.delay == std::chrono::seconds(35));
+
+  setenv("NOTIFICATIONS_MOCK_FAULT_GONE", "0.25", 1);
+  setenv("NOTIFICATIONS_MOCK_FAULT_SEED", "5", 1);
+  Result<MockCommandLine> from_env = ParseMockCommandLine(1, none);
+  setenv("NOTIFICATIONS_MOCK_FAULT_5XX", "2", 1);
+  Result<MockCommandLine> bad_env = ParseMockCommandLine(1, none);
+  unsetenv("NOTIFICATIONS_MOCK_FAULT_GONE");
+  unsetenv("NOTIFICATIONS_MOCK_FAULT_SEED");
+  unsetenv("NOTIFICATIONS_MOCK_FAULT_5XX");
+  REQUIRE_MESSAGE(from_env.ok(), from_env.status().message());
+  CHECK(from_env->api.faults.rate(MockFault::kGone) == doctest::Approx(0.25));
+  CHECK(from_env->api.faults.seed == 5);
+  REQUIRE_FALSE(bad_env.ok());
+  CHECK(Contains(bad_env.status().message(), "--fault-5xx"));
+  CHECK(Contains(bad_env.status().message(), "NOTIFICATIONS_MOCK_FAULT_5XX"));
+
+  const char* help[] = {"notifications-mock-api", "--help"};
+  Result<MockCommandLine> help_line = ParseMockCommandLine(2, help);
+  REQUIRE(help_line.ok());
+  for (const char* flag :
+       {"--fault-rate", "--fault-5xx", "--fault-delay", "--fault-close",
+        "--fault-truncate", "--fault-garbage", "--fault-reserve",
+        "--fault-gone", "--fault-slow", "--fault-delay-seconds",
+        "--fault-slow-seconds", "--fault-seed", "NOTIFICATIONS_MOCK_FAULT_RATE"}) {
+    CAPTURE(flag);
+    CHECK(Contains(help_line->exit_text, flag));
+  }
+}
+
+TEST_CASE("mock command line rejects bad fault values with one line") {
+  struct Case {
+    std::vector<const char*> args;
+    std::string mentions;
+  };
+  const Case cases[] = {
+      {{"--fault-rate", "1.5"}, "--fault-rate"},
+      {{"--fault-truncate", "-0.1"}, "--fault-truncate"},
+      {{"--fault-slow", "often"}, "--fault-slow"},
+      {{"--fault-delay-seconds", "-1"}, "--fault-delay-seconds"},
+      {{"--fault-seed", "-3"}, "--fault-seed"},
+      {{"--fault-rate", "0.7", "--fault-gone", "0.5"}, "add up to"},
+  };
+  for (const Case& c : cases) {
+    std::vector<const char*> argv = {"notifications-mock-api"};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    CAPTURE(c.mentions);
+    Result<MockCommandLine> parsed =
+        ParseMockCommandLine(static_cast<int>(argv.size()), argv.data());
+    REQUIRE_FALSE(parsed.ok());
     CHECK(Contains(parsed.status().message(), c.mentions));
     CHECK_FALSE(Contains(parsed.status().message(), "\n"));
   }
