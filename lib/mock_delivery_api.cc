@@ -549,6 +549,8 @@ struct MockDeliveryApi::Impl {
   // guarded by fault_mu:
   std::mt19937_64 fault_rng{options.faults.seed != 0 ? options.faults.seed
                                                      : std::random_device{}()};
+  // options.faults.rates until StopFaults() zeroes them.
+  std::array<double, kMockFaultKinds> fault_rates = options.faults.rates;
   MockFaultCounts fault_counts;
   bool fault_stop = false;  // Stop() was called: no more holding requests.
 };
@@ -556,11 +558,10 @@ struct MockDeliveryApi::Impl {
 bool MockDeliveryApi::Impl::DrawFault(MockFault* fault) {
   std::lock_guard<std::mutex> lock(fault_mu);
   ++fault_counts.requests;
-  if (options.faults.Total() <= 0) return false;
   double u = std::uniform_real_distribution<double>(0.0, 1.0)(fault_rng);
   double edge = 0;
   for (size_t i = 0; i < kMockFaultKinds; ++i) {
-    edge += options.faults.rates[i];
+    edge += fault_rates[i];
     if (u < edge) {
       *fault = static_cast<MockFault>(i);
       return true;
@@ -778,6 +779,12 @@ void MockDeliveryApi::Impl::HandleFaults(const httplib::Request& req,
   MockFaultCounts counts;
   {
     std::lock_guard<std::mutex> lock(fault_mu);
+    if (req.method == "DELETE") {
+      if (fault_rates != decltype(fault_rates){}) {
+        logger.Info("fault: injection stopped by DELETE " + Quote(req.path));
+      }
+      fault_rates.fill(0);
+    }
     counts = fault_counts;
   }
   res.set_content(FaultCountsToJson(counts), kJson);
@@ -839,6 +846,10 @@ void MockDeliveryApi::Impl::InstallRoutes() {
              [this](const httplib::Request& req, httplib::Response& res) {
                HandleFaults(req, res);
              });
+  server.Delete(base + "/faults",
+                [this](const httplib::Request& req, httplib::Response& res) {
+                  HandleFaults(req, res);
+                });
   server.Post("/gate/Notification/([^/]+)",
               [this](const httplib::Request& req, httplib::Response& res,
                      const httplib::ContentReader& content_reader) {
@@ -1047,6 +1058,11 @@ void MockDeliveryApi::Stop() {
 }
 
 NotificationStore& MockDeliveryApi::store() { return impl_->store; }
+
+void MockDeliveryApi::StopFaults() {
+  std::lock_guard<std::mutex> lock(impl_->fault_mu);
+  impl_->fault_rates.fill(0);
+}
 
 MockFaultCounts MockDeliveryApi::fault_counts() const {
   std::lock_guard<std::mutex> lock(impl_->fault_mu);

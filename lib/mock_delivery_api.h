@@ -22,6 +22,8 @@
 //                                       counts of injected faults,
 //                                       {"requests":N,"total":T,"faults":
 //                                       {"5xx":a,"delay":b,...}}.
+//   DELETE {base}/faults                Mock-only: stops injecting faults
+//                                       (the API "heals"); same answer.
 //   anything else                       404 not_found.
 //
 // Fault injection (MockFaultOptions, docs/delivery-api.md "Fault
@@ -190,6 +192,9 @@ class MockDeliveryApi {
 
   // Counts of the faults injected so far (what GET {base}/faults answers).
   MockFaultCounts fault_counts() const;
+  // No fault from now on (what DELETE {base}/faults does); requests already
+  // held by a delay or slow fault finish as they were.
+  void StopFaults();
 
  private:
   struct Impl;

@@ -1101,6 +1101,18 @@ TEST_CASE("mock GET faults answers the counts as JSON, behind the token") {
   mock.Get("/delivery/notifications");
   mock.Get("/delivery/notifications?limit=0", auth);
   CHECK(mock.api.fault_counts().requests == 10);
+
+  // DELETE stops the faults (the API heals) and answers the counts.
+  ErrorOf(mock.client->Delete("/delivery/faults"), 401);
+  httplib::Result healed = mock.client->Delete("/delivery/faults", auth);
+  REQUIRE(healed);
+  CHECK(healed->status == 200);
+  CHECK(healed->body == res->body);
+  for (int i = 0; i < 30; ++i) {
+    PageOf(mock.Get("/delivery/notifications", auth));
+  }
+  CHECK(mock.api.fault_counts().requests == 40);
+  CHECK(mock.api.fault_counts().total() == counts.total());
 }
 
 TEST_CASE("mock fault options are validated") {

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "notification.h"
+
 namespace notifications {
 namespace testing {
 
@@ -343,6 +345,222 @@ std::vector<std::string> Ids(const std::vector<SseParser::Event>& events) {
   std::vector<std::string> ids;
   for (const auto& e : events) ids.push_back(e.last_event_id);
   return ids;
+}
+
+BrowserLikeClient::BrowserLikeClient(std::string url) : url_(std::move(url)) {
+  thread_ = std::thread(&BrowserLikeClient::Run, this);
+}
+
+BrowserLikeClient::~BrowserLikeClient() { Stop(); }
+
+void BrowserLikeClient::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void BrowserLikeClient::Disconnect() {
+  // Under mu_, so that the socket cannot be closed (and its number reused)
+  // meanwhile: the close callback takes mu_ too.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);
+}
+
+void BrowserLikeClient::OnEvent(const SseParser::Event& e) {
+  if (e.type == "reset") {
+    ++resets_;
+    ids_.clear();
+  } else if (e.type == "notification") {
+    ++notifications_;
+    const std::string& id = e.last_event_id;
+    if (!ids_.empty() && CompareIds(id, ids_.back()) <= 0) {
+      if (order_violations_++ == 0) {
+        first_violation_ = "got " + id + " after " + ids_.back();
+      }
+    }
+    ids_.push_back(id);
+  }
+}
+
+size_t BrowserLikeClient::OnBody(char* data, size_t size, size_t n,
+                                 void* self_ptr) {
+  auto* self = static_cast<BrowserLikeClient*>(self_ptr);
+  std::lock_guard<std::mutex> lock(self->mu_);
+  if (self->stop_) return 0;
+  if (!self->parser_) {
+    // First body bytes: check the response as a browser does.
+    auto type = self->headers_.find("content-type");
+    bool ok = self->status_line_.find(" 200") != std::string::npos &&
+              type != self->headers_.end() &&
+              type->second.rfind("text/event-stream", 0) == 0;
+    if (!ok) {
+      self->gave_up_ = "response " + self->status_line_ + ", Content-Type " +
+                       (type == self->headers_.end() ? "none" : type->second);
+      return 0;
+    }
+    ++self->connections_;
+    self->parser_ = std::make_unique<SseParser>();
+    // Seeds the new parser with the last event id (a blank line after an
+    // id dispatches nothing): ids persist across connections in a browser.
+    self->parser_->Feed("id: " + self->last_event_id_ + "\n\n",
+                        [](const SseParser::Event&) {});
+  }
+  self->parser_->Feed(std::string_view(data, size * n),
+                      [self](const SseParser::Event& e) { self->OnEvent(e); });
+  self->last_event_id_ = self->parser_->last_event_id();
+  if (self->parser_->retry_ms()) self->retry_ms_ = *self->parser_->retry_ms();
+  self->cv_.notify_all();
+  return size * n;
+}
+
+size_t BrowserLikeClient::OnHeader(char* data, size_t size, size_t n,
+                                   void* self_ptr) {
+  auto* self = static_cast<BrowserLikeClient*>(self_ptr);
+  std::lock_guard<std::mutex> lock(self->mu_);
+  std::string line(data, size * n);
+  if (line.rfind("HTTP/", 0) == 0) {
+    self->headers_.clear();
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
+      line.pop_back();
+    }
+    self->status_line_ = line;
+    return size * n;
+  }
+  return HeaderTo(data, size, n, &self->headers_);
+}
+
+bool BrowserLikeClient::Connect() {
+  std::string last;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    parser_.reset();
+    headers_.clear();
+    status_line_.clear();
+    last = last_event_id_;
+  }
+  CURL* curl = curl_easy_init();
+  curl_slist* list = nullptr;
+  list = curl_slist_append(list, "Accept: text/event-stream");
+  if (!last.empty()) {
+    list = curl_slist_append(list, ("Last-Event-ID: " + last).c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_URL, url_.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &BrowserLikeClient::OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &BrowserLikeClient::OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, this);
+  curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION,
+                   +[](void* self_ptr, curlsocktype, curl_sockaddr* a) -> curl_socket_t {
+                     auto* self = static_cast<BrowserLikeClient*>(self_ptr);
+                     int fd = socket(a->family, a->socktype, a->protocol);
+                     std::lock_guard<std::mutex> lock(self->mu_);
+                     self->fd_ = fd;
+                     if (self->stop_ && fd >= 0) shutdown(fd, SHUT_RDWR);
+                     return fd;
+                   });
+  curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, this);
+  curl_easy_setopt(curl, CURLOPT_CLOSESOCKETFUNCTION,
+                   +[](void* self_ptr, curl_socket_t fd) -> int {
+                     auto* self = static_cast<BrowserLikeClient*>(self_ptr);
+                     std::lock_guard<std::mutex> lock(self->mu_);
+                     if (self->fd_ == fd) self->fd_ = -1;
+                     return close(fd);
+                   });
+  curl_easy_setopt(curl, CURLOPT_CLOSESOCKETDATA, this);
+  curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  std::lock_guard<std::mutex> lock(mu_);
+  auto type = headers_.find("content-type");
+  if (gave_up_.empty() && status != 0 &&
+      (status != 200 || type == headers_.end() ||
+       type->second.rfind("text/event-stream", 0) != 0)) {
+    // A response without a body: OnBody never saw it.
+    gave_up_ = "response " + status_line_ + ", Content-Type " +
+               (type == headers_.end() ? "none" : type->second);
+  }
+  return gave_up_.empty();
+}
+
+void BrowserLikeClient::Run() {
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+    }
+    if (!Connect()) return;
+    std::unique_lock<std::mutex> lock(mu_);
+    // The whole event being received when the connection ended is dropped,
+    // as in a browser: the next connection gets a new parser.
+    cv_.wait_for(lock, std::chrono::milliseconds(retry_ms_),
+                 [this] { return stop_; });
+  }
+}
+
+bool BrowserLikeClient::WaitForList(const std::vector<std::string>& ids,
+                                    std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return ids_ == ids; });
+}
+
+std::vector<std::string> BrowserLikeClient::ids() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ids_;
+}
+
+std::string BrowserLikeClient::last_event_id() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_event_id_;
+}
+
+size_t BrowserLikeClient::connections() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return connections_;
+}
+
+size_t BrowserLikeClient::resets() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return resets_;
+}
+
+size_t BrowserLikeClient::notifications() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return notifications_;
+}
+
+size_t BrowserLikeClient::order_violations() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return order_violations_;
+}
+
+std::string BrowserLikeClient::first_violation() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return first_violation_;
+}
+
+std::string BrowserLikeClient::gave_up() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return gave_up_;
+}
+
+size_t PeakRssKib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      return static_cast<size_t>(std::strtoull(line.c_str() + 6, nullptr, 10));
+    }
+  }
+  return 0;
 }
 
 }  // namespace testing

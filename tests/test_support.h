@@ -126,5 +126,79 @@ class SseClient {
 // Ids of `events`, in order.
 std::vector<std::string> Ids(const std::vector<SseParser::Event>& events);
 
+// A browser's EventSource plus the page's list, on its own thread: keeps one
+// stream open on `url`; when the body ends or the connection fails, it
+// reconnects after the stream's `retry` (3 s until one is received) to the
+// same URL with `Last-Event-ID: <last event id>` when that id is not empty,
+// as a browser does (an `id:` field with an empty value, as on a reset that
+// restarts from the beginning, empties it). Like the page, it appends each
+// `notification` event's id to its list and clears the list on `reset`.
+// Like a browser, it stops for good on a status other than 200 or a
+// Content-Type other than text/event-stream (gave_up()).
+//
+// Thread-safe: every method may be called from any thread. Connects at
+// construction; the destructor stops it.
+class BrowserLikeClient {
+ public:
+  explicit BrowserLikeClient(std::string url);
+  ~BrowserLikeClient();
+  BrowserLikeClient(const BrowserLikeClient&) = delete;
+  BrowserLikeClient& operator=(const BrowserLikeClient&) = delete;
+
+  // Cuts the current connection now, as a network failure would; the client
+  // reconnects after `retry`. No effect between connections.
+  void Disconnect();
+  // Waits until the list is exactly `ids` (true), or `timeout` (false).
+  bool WaitForList(const std::vector<std::string>& ids,
+                   std::chrono::milliseconds timeout);
+  // Stops reconnecting, disconnects and joins. Idempotent.
+  void Stop();
+
+  std::vector<std::string> ids() const;  // The list, oldest first.
+  std::string last_event_id() const;
+  size_t connections() const;     // Connections opened (responses with 200).
+  size_t resets() const;          // `reset` events received.
+  size_t notifications() const;   // `notification` events received, in all.
+  // Notifications whose id was not greater than the previous one in the
+  // list (a duplicate or out of order): must stay 0.
+  size_t order_violations() const;
+  // The first order violation, for messages: "got X after Y".
+  std::string first_violation() const;
+  // Set when the client stopped for good ("HTTP 503", "Content-Type ...").
+  std::string gave_up() const;
+
+ private:
+  void Run();
+  // One connection: returns false when the client must stop for good.
+  bool Connect();
+  void OnEvent(const SseParser::Event& e);  // mu_ held.
+  static size_t OnBody(char* data, size_t size, size_t n, void* self);
+  static size_t OnHeader(char* data, size_t size, size_t n, void* self);
+
+  const std::string url_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  // guarded by mu_:
+  std::unique_ptr<SseParser> parser_;  // Of the current connection.
+  std::map<std::string, std::string> headers_;  // Of the current response.
+  std::string status_line_;
+  std::vector<std::string> ids_;
+  std::string last_event_id_;
+  int64_t retry_ms_ = 3000;
+  size_t connections_ = 0;
+  size_t resets_ = 0;
+  size_t notifications_ = 0;
+  size_t order_violations_ = 0;
+  std::string first_violation_;
+  std::string gave_up_;
+  bool stop_ = false;
+  int fd_ = -1;  // Socket of the current connection, -1 between them.
+
+  std::thread thread_;
+};
+
+// Peak resident set size (VmHWM) of process `pid` in KiB, 0 if unknown.
+size_t PeakRssKib(pid_t pid);
+
 }  // namespace testing
 }  // namespace notifications
