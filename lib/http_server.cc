@@ -14,6 +14,7 @@
 #include "notification_json.h"
 #include "sse_encoder.h"
 #include "static_files.h"
+#include "stream_request.h"
 #include "worker_pool.h"
 
 namespace notifications {
@@ -263,36 +264,13 @@ void BridgeServer::Impl::HandleStatic(const std::string& path,
 
 void BridgeServer::Impl::HandleEvents(const httplib::Request& req,
                                       httplib::Response& res) {
-  StreamRequest request;
-  if (req.get_param_value_count("backlog") > 1 ||
-      req.get_param_value_count("lastEventId") > 1) {
-    return JsonError(res, 400, "bad_request",
-                     "backlog and lastEventId may appear once");
+  Result<StreamRequest> parsed =
+      ParseStreamRequest(req.params, req.get_header_value("Last-Event-ID"),
+                         hub.history_capacity());
+  if (!parsed.ok()) {
+    return JsonError(res, 400, "bad_request", parsed.status().message());
   }
-  if (req.has_param("backlog")) {
-    std::string b = req.get_param_value("backlog");
-    if (b.empty() || b.size() > 9 ||
-        b.find_first_not_of("0123456789") != std::string::npos) {
-      return JsonError(res, 400, "bad_request",
-                       "backlog must be a whole number, e.g. backlog=50");
-    }
-    request.backlog = std::min<size_t>(std::stoul(b), hub.history_capacity());
-  }
-  std::string last = req.get_header_value("Last-Event-ID");
-  if (last.empty()) last = req.get_param_value("lastEventId");
-  if (!last.empty()) {
-    if (!IsValidId(last)) {
-      return JsonError(res, 400, "bad_request",
-                       "Last-Event-ID must be 1-128 characters of "
-                       "[A-Za-z0-9._:-]");
-    }
-    request.last_event_id = last;
-  }
-  Result<Filter> filter = Filter::FromQuery(req.params);
-  if (!filter.ok()) {
-    return JsonError(res, 400, "bad_request", filter.status().message());
-  }
-  request.filter = std::move(filter).value();
+  StreamRequest request = std::move(parsed).value();
 
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Accel-Buffering", "no");
