@@ -205,8 +205,7 @@ Result<MockCommandLine> ParseMockCommandLine(int argc,
             ->check(CLI::Range(0.0, 1.0))
             ->capture_default_str();
   }
-  double delay_seconds =
-      static_cast<double>(faults.delay.count()) / 1000;
+  double delay_seconds = static_cast<double>(faults.delay.count()) / 1000;
   app.add_option("--fault-delay-seconds", delay_seconds,
                  "How long a delay fault holds a request, in seconds (longer "
                  "than the bridge's --request-timeout)")
@@ -227,8 +226,8 @@ Result<MockCommandLine> ParseMockCommandLine(int argc,
           [](std::string& value) -> std::string {
             bool digits = !value.empty() && value.size() <= 20;
             for (char c : value) digits = digits && c >= '0' && c <= '9';
-            return digits ? "" : "must be an integer from 0 to 2^64-1, got " +
-                                     value;
+            return digits ? ""
+                          : "must be an integer from 0 to 2^64-1, got " + value;
           },
           "UINT"))
       ->capture_default_str();

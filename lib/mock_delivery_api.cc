@@ -323,10 +323,9 @@ Status ValidateMockApiOptions(const MockApiOptions& o) {
   for (size_t i = 0; i < kMockFaultKinds; ++i) {
     double r = o.faults.rates[i];
     if (!std::isfinite(r) || r < 0 || r > 1) {
-      return bad(std::string("fault ") +
-                 MockFaultName(static_cast<MockFault>(i)) +
-                 " rate must be a probability from 0 to 1, got " +
-                 std::to_string(r));
+      return bad(
+          std::string("fault ") + MockFaultName(static_cast<MockFault>(i)) +
+          " rate must be a probability from 0 to 1, got " + std::to_string(r));
     }
   }
   // A small tolerance: rates such as 0.1 + 0.2 + ... are not exact in
@@ -582,8 +581,9 @@ void MockDeliveryApi::Impl::CountFault(MockFault fault,
     std::lock_guard<std::mutex> lock(fault_mu);
     ++fault_counts.injected[static_cast<size_t>(fault)];
   }
-  logger.Info(std::string("fault: ") + MockFaultName(fault) + " injected into " +
-              Quote(req.target) + (detail.empty() ? "" : " (" + detail + ")"));
+  logger.Info(std::string("fault: ") + MockFaultName(fault) +
+              " injected into " + Quote(req.target) +
+              (detail.empty() ? "" : " (" + detail + ")"));
 }
 
 bool MockDeliveryApi::Impl::Hold(std::chrono::nanoseconds duration) {
@@ -615,13 +615,14 @@ void MockDeliveryApi::Impl::ProvideFaulty(MockFault fault, std::string body,
   const size_t ticks = std::max<size_t>(
       1, static_cast<size_t>(options.faults.slow / kDripInterval));
   const size_t piece = std::max<size_t>(1, (size + ticks - 1) / ticks);
-  res.set_content_provider(
-      size, kJson,
-      [this, shared, piece](size_t offset, size_t length,
-                            httplib::DataSink& sink) {
-        if (offset > 0 && !Hold(kDripInterval)) return false;
-        return sink.write(shared->data() + offset, std::min(piece, length));
-      });
+  res.set_content_provider(size, kJson,
+                           [this, shared, piece](size_t offset, size_t length,
+                                                 httplib::DataSink& sink) {
+                             if (offset > 0 && !Hold(kDripInterval))
+                               return false;
+                             return sink.write(shared->data() + offset,
+                                               std::min(piece, length));
+                           });
 }
 
 bool MockDeliveryApi::Impl::Authorized(const httplib::Request& req,
@@ -1021,8 +1022,8 @@ Status MockDeliveryApi::Start() {
       rates += buf;
     }
     d.logger.Warn("mock API: injecting faults into " + d.options.base_path +
-                  "/notifications, per request:" + rates +
-                  " (counts at GET " + d.options.base_path + "/faults)");
+                  "/notifications, per request:" + rates + " (counts at GET " +
+                  d.options.base_path + "/faults)");
   }
   if (d.options.generate_rate > 0) {
     d.generator_thread = std::thread([&d] { d.GeneratorLoop(); });

@@ -62,10 +62,12 @@ long long BridgeMetric(const BridgeProcess& bridge, const std::string& name) {
 long long FaultCount(const std::string& json, const std::string& name) {
   const std::string key = "\"" + name + "\":";
   size_t at = json.find(key);
-  return at == std::string::npos ? -1 : std::atoll(json.c_str() + at + key.size());
+  return at == std::string::npos ? -1
+                                 : std::atoll(json.c_str() + at + key.size());
 }
 
-bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+bool WaitUntil(const std::function<bool()>& done,
+               std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (!done()) {
     if (Clock::now() > deadline) return false;
@@ -75,11 +77,12 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
 }
 
 std::string GateBody(int n) {
-  static const char* const kServices[] = {"GitHub", "Jenkins", "Phabricator", "DockerHub"};
+  static const char* const kServices[] = {"GitHub", "Jenkins", "Phabricator",
+                                          "DockerHub"};
   static const char* const kGroups[] = {"ops", "ci", "devtools", "docker", ""};
   return std::string("{\"service\":\"") + kServices[n % 4] + "\",\"group\":\"" +
-         kGroups[n % 5] + "\",\"type\":\"push\",\"text\":\"chaos " + std::to_string(n) +
-         "\",\"link\":\"\"}";
+         kGroups[n % 5] + "\",\"type\":\"push\",\"text\":\"chaos " +
+         std::to_string(n) + "\",\"link\":\"\"}";
 }
 
 // Where two id lists first differ, for failure messages.
@@ -87,10 +90,10 @@ std::string FirstDifference(const std::vector<std::string>& got,
                             const std::vector<std::string>& want) {
   size_t i = 0;
   while (i < got.size() && i < want.size() && got[i] == want[i]) ++i;
-  return "holds " + std::to_string(got.size()) + " of " + std::to_string(want.size()) +
-         "; first difference at " + std::to_string(i) + ": got " +
-         (i < got.size() ? got[i] : "(end)") + ", want " +
-         (i < want.size() ? want[i] : "(end)");
+  return "holds " + std::to_string(got.size()) + " of " +
+         std::to_string(want.size()) + "; first difference at " +
+         std::to_string(i) + ": got " + (i < got.size() ? got[i] : "(end)") +
+         ", want " + (i < want.size() ? want[i] : "(end)");
 }
 
 // Built with a sanitizer (the bridge and the mock are built like the tests):
@@ -104,8 +107,9 @@ constexpr size_t kPeakRssBoundKib = 200 * 1024;
 // A sanitizer report in a child's stderr, "" when none.
 std::string SanitizerReport(const ChildProcess& process) {
   const std::string log = process.Stderr();
-  for (const char* marker : {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
-                             "ERROR: LeakSanitizer", "runtime error:"}) {
+  for (const char* marker :
+       {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+        "ERROR: LeakSanitizer", "runtime error:"}) {
     size_t at = log.find(marker);
     if (at != std::string::npos) return log.substr(at, 2000);
   }
@@ -117,8 +121,9 @@ const char* const kFaultKinds[] = {"5xx",     "delay",   "close", "truncate",
 
 }  // namespace
 
-TEST_CASE("chaos: 2000 notifications through ~30% upstream faults reach 20 "
-          "dropping and resuming clients exactly once and in order") {
+TEST_CASE(
+    "chaos: 2000 notifications through ~30% upstream faults reach 20 "
+    "dropping and resuming clients exactly once and in order") {
   constexpr int kNotifications = 2000;
   constexpr int kClients = 20;
   constexpr int kDroppingClients = 10;  // The first ones drop at random.
@@ -128,26 +133,29 @@ TEST_CASE("chaos: 2000 notifications through ~30% upstream faults reach 20 "
   // 27% spread over the seven other kinds (~3.9% each) + 3% gone = 30% of
   // polls. Retention far above what is posted: a 410 restarts the bridge
   // from the very first notification.
-  MockApiProcess mock({"--retention", "100000", "--fault-rate", "0.27", "--fault-gone",
-                       "0.03", "--fault-seed", "20261128", "--fault-delay-seconds", "1",
-                       "--fault-slow-seconds", "0.25"});
+  MockApiProcess mock({"--retention", "100000", "--fault-rate", "0.27",
+                       "--fault-gone", "0.03", "--fault-seed", "20261128",
+                       "--fault-delay-seconds", "1", "--fault-slow-seconds",
+                       "0.25"});
   REQUIRE(mock.port > 0);
   // The delay (1 s) outlasts --request-timeout (0.5 s): a timeout. The
   // drip (0.25 s) does not: a slow success. History and the clients'
   // backlog above 2,000: a client that gets a reset is given everything.
-  BridgeProcess bridge(mock.base_url(),
-                       {"--poll-interval", "0.02", "--request-timeout", "0.5",
-                        "--connect-timeout", "0.5", "--backoff-initial", "0.05",
-                        "--backoff-max", "0.4", "--history", "5000", "--retry", "0.1",
-                        "--heartbeat", "1"});
+  BridgeProcess bridge(
+      mock.base_url(),
+      {"--poll-interval", "0.02", "--request-timeout", "0.5",
+       "--connect-timeout", "0.5", "--backoff-initial", "0.05", "--backoff-max",
+       "0.4", "--history", "5000", "--retry", "0.1", "--heartbeat", "1"});
   REQUIRE(bridge.port > 0);
 
   std::vector<std::unique_ptr<BrowserLikeClient>> clients;
   for (int i = 0; i < kClients; ++i) {
-    clients.push_back(std::make_unique<BrowserLikeClient>(bridge.url("/events?backlog=5000")));
+    clients.push_back(std::make_unique<BrowserLikeClient>(
+        bridge.url("/events?backlog=5000")));
   }
-  REQUIRE(WaitUntil([&] { return BridgeMetric(bridge, "clients_connected") == kClients; },
-                    10s));
+  REQUIRE(WaitUntil(
+      [&] { return BridgeMetric(bridge, "clients_connected") == kClients; },
+      10s));
 
   // Drops at random moments, until told to stop.
   std::atomic<bool> dropping{true};
@@ -196,18 +204,21 @@ TEST_CASE("chaos: 2000 notifications through ~30% upstream faults reach 20 "
   dropper.join();
 
   std::vector<std::string> expected;
-  for (const auto& ids : posted) expected.insert(expected.end(), ids.begin(), ids.end());
+  for (const auto& ids : posted)
+    expected.insert(expected.end(), ids.begin(), ids.end());
   REQUIRE(std::count(expected.begin(), expected.end(), "") == 0);
   // Ids are fixed-width: byte order is the API's order.
   std::sort(expected.begin(), expected.end());
-  REQUIRE(std::set<std::string>(expected.begin(), expected.end()).size() == kNotifications);
+  REQUIRE(std::set<std::string>(expected.begin(), expected.end()).size() ==
+          kNotifications);
 
   // Until here the API misbehaved on ~30% of polls; now the incident ends,
   // so that a last 410 cannot reset the clients while they are compared.
   const std::string faults = HttpRequestTo(faults_url, "DELETE").body;
   const auto heal = Clock::now();
   for (size_t i = 0; i < clients.size(); ++i) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(heal + 30s - Clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        heal + 30s - Clock::now());
     bool converged = clients[i]->WaitForList(expected, std::max(left, 1ms));
     CAPTURE(i);
     CHECK_MESSAGE(converged, FirstDifference(clients[i]->ids(), expected));
@@ -219,7 +230,8 @@ TEST_CASE("chaos: 2000 notifications through ~30% upstream faults reach 20 "
   for (size_t i = 0; i < clients.size(); ++i) {
     CAPTURE(i);
     CHECK(clients[i]->gave_up() == "");
-    CHECK_MESSAGE(clients[i]->order_violations() == 0, clients[i]->first_violation());
+    CHECK_MESSAGE(clients[i]->order_violations() == 0,
+                  clients[i]->first_violation());
     CHECK(clients[i]->ids() == expected);
     connections += clients[i]->connections();
     resets += clients[i]->resets();
@@ -236,9 +248,11 @@ TEST_CASE("chaos: 2000 notifications through ~30% upstream faults reach 20 "
     CAPTURE(kind);
     CHECK(FaultCount(faults, kind) >= 3);
   }
-  for (const char* kind : {"timeout", "transport", "http_5xx", "not_json", "malformed", "gone"}) {
+  for (const char* kind :
+       {"timeout", "transport", "http_5xx", "not_json", "malformed", "gone"}) {
     CAPTURE(kind);
-    CHECK(Metric(metrics, std::string("poll_errors_total{kind=\"") + kind + "\"}") > 0);
+    CHECK(Metric(metrics,
+                 std::string("poll_errors_total{kind=\"") + kind + "\"}") > 0);
   }
   CHECK(Metric(metrics, "upstream_resets_total") > 0);
   CHECK(Metric(metrics, "duplicates_dropped_total") > 0);
@@ -254,40 +268,49 @@ TEST_CASE("chaos: 2000 notifications through ~30% upstream faults reach 20 "
   std::snprintf(
       summary, sizeof summary,
       "chaos: %d notifications, %d clients (%d dropped at random %d times), "
-      "%.1f s posting, converged %.2f s after the faults stopped, %.1f s in all\n"
+      "%.1f s posting, converged %.2f s after the faults stopped, %.1f s in "
+      "all\n"
       "chaos: mock %s\n"
-      "chaos: bridge polls %lld, errors timeout %lld transport %lld http_5xx %lld "
-      "not_json %lld malformed %lld gone %lld; upstream resets %lld, duplicates "
+      "chaos: bridge polls %lld, errors timeout %lld transport %lld http_5xx "
+      "%lld "
+      "not_json %lld malformed %lld gone %lld; upstream resets %lld, "
+      "duplicates "
       "dropped %lld, streams opened %lld, gap fetches %lld, events sent %lld\n"
       "chaos: clients: %zu connections, %zu resets received, %zu notification "
       "events received; bridge peak RSS (VmHWM) %.1f MiB\n",
       kNotifications, kClients, kDroppingClients, drops.load(), posting_seconds,
-      convergence_seconds, total_seconds, faults.c_str(), Metric(metrics, "polls_total"),
+      convergence_seconds, total_seconds, faults.c_str(),
+      Metric(metrics, "polls_total"),
       Metric(metrics, "poll_errors_total{kind=\"timeout\"}"),
       Metric(metrics, "poll_errors_total{kind=\"transport\"}"),
       Metric(metrics, "poll_errors_total{kind=\"http_5xx\"}"),
       Metric(metrics, "poll_errors_total{kind=\"not_json\"}"),
       Metric(metrics, "poll_errors_total{kind=\"malformed\"}"),
       Metric(metrics, "poll_errors_total{kind=\"gone\"}"),
-      Metric(metrics, "upstream_resets_total"), Metric(metrics, "duplicates_dropped_total"),
-      Metric(metrics, "streams_opened_total"), Metric(metrics, "gap_fetches_total"),
+      Metric(metrics, "upstream_resets_total"),
+      Metric(metrics, "duplicates_dropped_total"),
+      Metric(metrics, "streams_opened_total"),
+      Metric(metrics, "gap_fetches_total"),
       Metric(metrics, "events_sent_total"), connections, resets, events,
       static_cast<double>(peak_rss_kib) / 1024);
   std::fputs(summary, stdout);
   std::fflush(stdout);
 }
 
-TEST_CASE("chaos: an unreachable delivery API costs few requests (backoff) "
-          "and the bridge recovers") {
+TEST_CASE(
+    "chaos: an unreachable delivery API costs few requests (backoff) "
+    "and the bridge recovers") {
   MockApiProcess mock;
   REQUIRE(mock.port > 0);
   const int port = mock.port;
-  BridgeProcess bridge(mock.base_url(),
-                       {"--poll-interval", "0.1", "--backoff-initial", "0.5", "--backoff-max",
-                        "4", "--request-timeout", "1", "--connect-timeout", "1"});
+  BridgeProcess bridge(
+      mock.base_url(),
+      {"--poll-interval", "0.1", "--backoff-initial", "0.5", "--backoff-max",
+       "4", "--request-timeout", "1", "--connect-timeout", "1"});
   REQUIRE(bridge.port > 0);
   SseClient client(bridge.url("/events"));
-  REQUIRE(WaitUntil([&] { return BridgeMetric(bridge, "clients_connected") == 1; }, 10s));
+  REQUIRE(WaitUntil(
+      [&] { return BridgeMetric(bridge, "clients_connected") == 1; }, 10s));
   std::string before = mock.Post(GateBody(0));
   REQUIRE(client.WaitFor(1, 10s).size() == 1);
 
@@ -301,7 +324,8 @@ TEST_CASE("chaos: an unreachable delivery API costs few requests (backoff) "
   const std::string metrics = HttpRequestTo(bridge.url("/metrics")).body;
   const long long requests = Metric(metrics, "polls_total") - polls_at_kill;
   const long long failures =
-      Metric(metrics, "poll_errors_total{kind=\"connect\"}") - connect_errors_at_kill;
+      Metric(metrics, "poll_errors_total{kind=\"connect\"}") -
+      connect_errors_at_kill;
   auto health = HttpRequestTo(bridge.url("/healthz"));
 
   // Waits after the n-th failure are random in [c/2, c], c = min(4, 0.5 *
@@ -316,9 +340,12 @@ TEST_CASE("chaos: an unreachable delivery API costs few requests (backoff) "
   // The API comes back on the same port, knowing nothing of the old ids:
   // the bridge's next retry (within 4 s) gets 410, resets, and publishes.
   const auto restart = Clock::now();
-  ChildProcess again({NB_MOCK_API_EXE, "--port", std::to_string(port), "--log-level", "warn"});
-  REQUIRE(testing::PortFromLine(again.WaitForLine("listening on", 10s)) == port);
-  HttpRequestTo("http://127.0.0.1:" + std::to_string(port) + "/gate/Notification/Nasqueron",
+  ChildProcess again(
+      {NB_MOCK_API_EXE, "--port", std::to_string(port), "--log-level", "warn"});
+  REQUIRE(testing::PortFromLine(again.WaitForLine("listening on", 10s)) ==
+          port);
+  HttpRequestTo("http://127.0.0.1:" + std::to_string(port) +
+                    "/gate/Notification/Nasqueron",
                 "POST", {{"Content-Type", "application/json"}}, GateBody(1));
   auto resets = client.WaitFor(1, 15s, "reset");
   auto events = client.WaitFor(2, 15s);
@@ -333,23 +360,26 @@ TEST_CASE("chaos: an unreachable delivery API costs few requests (backoff) "
   CHECK(SanitizerReport(*bridge.process) == "");
 
   char summary[512];
-  std::snprintf(summary, sizeof summary,
-                "backoff: API unreachable for 10 s: %lld upstream requests (bound 8, "
-                "--backoff-initial 0.5 --backoff-max 4); publishing again %.2f s after "
-                "the API came back\n",
-                requests, recovery_seconds);
+  std::snprintf(
+      summary, sizeof summary,
+      "backoff: API unreachable for 10 s: %lld upstream requests (bound 8, "
+      "--backoff-initial 0.5 --backoff-max 4); publishing again %.2f s after "
+      "the API came back\n",
+      requests, recovery_seconds);
   std::fputs(summary, stdout);
   std::fflush(stdout);
 }
 
-TEST_CASE("chaos: a page above --max-page-bytes is an error counted and logged "
-          "and shown in healthz while the bridge stays up") {
+TEST_CASE(
+    "chaos: a page above --max-page-bytes is an error counted and logged "
+    "and shown in healthz while the bridge stays up") {
   MockApiProcess mock;
   REQUIRE(mock.port > 0);
   BridgeProcess bridge(mock.base_url(), {"--max-page-bytes", "65536"});
   REQUIRE(bridge.port > 0);
   SseClient client(bridge.url("/events"));
-  REQUIRE(WaitUntil([&] { return BridgeMetric(bridge, "clients_connected") == 1; }, 10s));
+  REQUIRE(WaitUntil(
+      [&] { return BridgeMetric(bridge, "clients_connected") == 1; }, 10s));
   std::string small = mock.Post(GateBody(0));
   REQUIRE(client.WaitFor(1, 10s).size() == 1);
 
@@ -360,21 +390,29 @@ TEST_CASE("chaos: a page above --max-page-bytes is an error counted and logged "
     blob += "abcdefghijklmnopqrstuvwxyz0123456789"[rng() % 36];
   }
   std::string big = mock.Post(
-      "{\"service\":\"GitHub\",\"group\":\"ops\",\"type\":\"push\",\"text\":\"big\","
-      "\"rawContent\":{\"blob\":\"" + blob + "\"}}");
+      "{\"service\":\"GitHub\",\"group\":\"ops\",\"type\":\"push\",\"text\":"
+      "\"big\","
+      "\"rawContent\":{\"blob\":\"" +
+      blob + "\"}}");
   REQUIRE(!big.empty());
 
   REQUIRE(WaitUntil(
-      [&] { return BridgeMetric(bridge, "poll_errors_total{kind=\"too_large\"}") >= 2; }, 10s));
+      [&] {
+        return BridgeMetric(bridge, "poll_errors_total{kind=\"too_large\"}") >=
+               2;
+      },
+      10s));
   auto health = HttpRequestTo(bridge.url("/healthz"));
   CHECK(health.status == 503);
   CHECK(health.body.find("\"lastError\":\"too_large") != std::string::npos);
   CHECK(bridge.process->Wait(0ms) == -1);  // Still running.
   CHECK(HttpRequestTo(bridge.url("/status")).body == "ALIVE");
   // Retried with backoff (at most 0.5 s here), not in a tight loop.
-  long long errors = BridgeMetric(bridge, "poll_errors_total{kind=\"too_large\"}");
+  long long errors =
+      BridgeMetric(bridge, "poll_errors_total{kind=\"too_large\"}");
   std::this_thread::sleep_for(1s);
-  long long later = BridgeMetric(bridge, "poll_errors_total{kind=\"too_large\"}");
+  long long later =
+      BridgeMetric(bridge, "poll_errors_total{kind=\"too_large\"}");
   CHECK(later > errors);
   CHECK(later - errors <= 12);
   const std::string log = bridge.process->Stderr();
@@ -383,7 +421,8 @@ TEST_CASE("chaos: a page above --max-page-bytes is an error counted and logged "
   const size_t line_start = log.rfind('\n', log_at) == std::string::npos
                                 ? 0
                                 : log.rfind('\n', log_at) + 1;
-  const std::string log_line = log.substr(line_start, log.find('\n', log_at) - line_start);
+  const std::string log_line =
+      log.substr(line_start, log.find('\n', log_at) - line_start);
   CHECK(log_line.find("larger than 65536 bytes") != std::string::npos);
   CHECK(client.WaitFor(2, 100ms).size() == 1);  // Never published.
 
@@ -397,11 +436,12 @@ TEST_CASE("chaos: a page above --max-page-bytes is an error counted and logged "
   CHECK(SanitizerReport(*bridge.process) == "");
   CHECK(SanitizerReport(*roomy.process) == "");
 
-  std::string summary = "max-page-bytes: a " + std::to_string(blob.size() / 1024) +
-                        " KiB notification with --max-page-bytes 65536: " +
-                        std::to_string(later - errors) +
-                        " too_large errors in 1 s (backoff), healthz 503, log: " + log_line +
-                        "\n";
+  std::string summary =
+      "max-page-bytes: a " + std::to_string(blob.size() / 1024) +
+      " KiB notification with --max-page-bytes 65536: " +
+      std::to_string(later - errors) +
+      " too_large errors in 1 s (backoff), healthz 503, log: " + log_line +
+      "\n";
   std::fputs(summary.c_str(), stdout);
   std::fflush(stdout);
 }

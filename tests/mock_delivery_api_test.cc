@@ -790,7 +790,6 @@ TEST_CASE("mock command line rejects bad values with one line naming them") {
   }
 }
 
-
 // --- Fault injection -------------------------------------------------------
 
 namespace {
@@ -810,14 +809,16 @@ size_t AppendBody(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
-CurlOutcome CurlGet(int port, const std::string& path,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+CurlOutcome CurlGet(
+    int port, const std::string& path,
+    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   CurlOutcome out;
   CURL* curl = curl_easy_init();
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + path;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(timeout.count()));
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out.body);
   // As the bridge does: any encoding libcurl can decode.
@@ -849,10 +850,8 @@ MockApiOptions WithFault(MockFault fault, double rate = 1.0) {
 // The page the mock serves without faults for (after, limit), as bytes.
 std::string NormalPage(MockDeliveryApi& api, const std::string& after,
                        size_t limit) {
-  NotificationStore::Page page =
-      api.store().Query(after.empty() ? std::nullopt
-                                      : std::optional<std::string>(after),
-                        limit);
+  NotificationStore::Page page = api.store().Query(
+      after.empty() ? std::nullopt : std::optional<std::string>(after), limit);
   return PageToJson(page.items, page.cursor, page.more);
 }
 
@@ -917,8 +916,8 @@ TEST_CASE("mock stop does not wait out a request held by a delay fault") {
   auto mock = std::make_unique<RunningMock>(options);
   int port = mock->api.port();
   std::thread held([port] { CurlGet(port, "/delivery/notifications"); });
-  for (int i = 0; i < 500 && mock->api.fault_counts().of(MockFault::kDelay) == 0;
-       ++i) {
+  for (int i = 0;
+       i < 500 && mock->api.fault_counts().of(MockFault::kDelay) == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   REQUIRE(mock->api.fault_counts().of(MockFault::kDelay) == 1);
@@ -928,7 +927,8 @@ TEST_CASE("mock stop does not wait out a request held by a delay fault") {
   held.join();
 }
 
-TEST_CASE("mock fault close sends part of the body, then closes: a libcurl error") {
+TEST_CASE(
+    "mock fault close sends part of the body, then closes: a libcurl error") {
   RunningMock mock(WithFault(MockFault::kClose));
   mock.AppendMany(20);
   for (int i = 0; i < 10; ++i) {
@@ -975,13 +975,15 @@ TEST_CASE("mock fault garbage answers 200 text/html that is not JSON") {
   CHECK(mock.api.fault_counts().of(MockFault::kGarbage) == 1);
 }
 
-TEST_CASE("mock fault reserve re-serves delivered items, always with a new one") {
+TEST_CASE(
+    "mock fault reserve re-serves delivered items, always with a new one") {
   RunningMock mock(WithFault(MockFault::kReserve));
   mock.AppendMany(30);
   std::set<size_t> reserved_counts;
   for (int i = 0; i < 40; ++i) {
     const std::string after = Id(mock, 20);
-    Page page = PageOf(mock.Get("/delivery/notifications?limit=5&after=" + after));
+    Page page =
+        PageOf(mock.Get("/delivery/notifications?limit=5&after=" + after));
     REQUIRE(!page.notifications.empty());
     CHECK(page.notifications.size() <= 5);
     size_t old = 0;
@@ -989,8 +991,8 @@ TEST_CASE("mock fault reserve re-serves delivered items, always with a new one")
            CompareIds(page.notifications[old].id, after) <= 0) {
       ++old;
     }
-    CHECK(old >= 1);                           // Something re-served,
-    CHECK(old < page.notifications.size());    // and something new.
+    CHECK(old >= 1);                         // Something re-served,
+    CHECK(old < page.notifications.size());  // and something new.
     CHECK(page.notifications[old].id == Id(mock, 21));
     CHECK(page.cursor == page.notifications.back().id);
     reserved_counts.insert(old);
@@ -999,7 +1001,8 @@ TEST_CASE("mock fault reserve re-serves delivered items, always with a new one")
   CHECK(mock.api.fault_counts().of(MockFault::kReserve) == 40);
 
   // Nothing new (or no `after`): nothing to re-serve, nothing counted.
-  Page empty = PageOf(mock.Get("/delivery/notifications?after=" + Id(mock, 30)));
+  Page empty =
+      PageOf(mock.Get("/delivery/notifications?after=" + Id(mock, 30)));
   CHECK(empty.notifications.empty());
   Page first = PageOf(mock.Get("/delivery/notifications?limit=3"));
   CHECK(first.notifications.front().id == Id(mock, 1));
@@ -1009,8 +1012,8 @@ TEST_CASE("mock fault reserve re-serves delivered items, always with a new one")
 TEST_CASE("mock fault gone answers 410 to a request with after, only") {
   RunningMock mock(WithFault(MockFault::kGone));
   mock.AppendMany(4);
-  std::string error = ErrorOf(
-      mock.Get("/delivery/notifications?after=" + Id(mock, 2)), 410);
+  std::string error =
+      ErrorOf(mock.Get("/delivery/notifications?after=" + Id(mock, 2)), 410);
   CHECK(Contains(error, "gone: "));
   CHECK(Contains(error, Id(mock, 2)));
   // Without a cursor there is nothing to forget: the normal page.
@@ -1037,7 +1040,8 @@ TEST_CASE("mock fault slow drips the normal page over about its duration") {
   CHECK(mock.api.fault_counts().of(MockFault::kSlow) == 1);
 }
 
-TEST_CASE("mock faults: rates are probabilities, a seed replays the same draws") {
+TEST_CASE(
+    "mock faults: rates are probabilities, a seed replays the same draws") {
   MockApiOptions options;
   for (size_t i = 0; i < kMockFaultKinds; ++i) {
     if (static_cast<MockFault>(i) == MockFault::kDelay ||
@@ -1052,9 +1056,9 @@ TEST_CASE("mock faults: rates are probabilities, a seed replays the same draws")
     mock.AppendMany(50);
     std::vector<int> outcome;
     for (int i = 0; i < 400; ++i) {
-      CurlOutcome r = CurlGet(mock.api.port(),
-                              "/delivery/notifications?limit=5&after=" +
-                                  Id(mock, 10));
+      CurlOutcome r =
+          CurlGet(mock.api.port(),
+                  "/delivery/notifications?limit=5&after=" + Id(mock, 10));
       outcome.push_back(r.status * 100 + static_cast<int>(r.code));
     }
     return std::make_pair(outcome, mock.api.fault_counts());
@@ -1067,9 +1071,9 @@ TEST_CASE("mock faults: rates are probabilities, a seed replays the same draws")
   // 48% expected; 400 draws put it within 40..56% with overwhelming odds.
   CHECK(first_counts.total() >= 160);
   CHECK(first_counts.total() <= 224);
-  for (MockFault f : {MockFault::k5xx, MockFault::kClose, MockFault::kTruncate,
-                      MockFault::kGarbage, MockFault::kReserve,
-                      MockFault::kGone}) {
+  for (MockFault f :
+       {MockFault::k5xx, MockFault::kClose, MockFault::kTruncate,
+        MockFault::kGarbage, MockFault::kReserve, MockFault::kGone}) {
     CAPTURE(MockFaultName(f));
     CHECK(first_counts.of(f) >= 15);  // 32 expected.
     CHECK(first_counts.of(f) <= 55);
@@ -1139,10 +1143,19 @@ TEST_CASE("mock fault options are validated") {
 }
 
 TEST_CASE("mock command line: fault flags, the --fault-rate mix, environment") {
-  const char* argv[] = {"notifications-mock-api", "--fault-rate", "0.7",
-                        "--fault-close", "0.2", "--fault-gone", "0.05",
-                        "--fault-delay-seconds", "1.5",
-                        "--fault-slow-seconds", "0.25", "--fault-seed", "99"};
+  const char* argv[] = {"notifications-mock-api",
+                        "--fault-rate",
+                        "0.7",
+                        "--fault-close",
+                        "0.2",
+                        "--fault-gone",
+                        "0.05",
+                        "--fault-delay-seconds",
+                        "1.5",
+                        "--fault-slow-seconds",
+                        "0.25",
+                        "--fault-seed",
+                        "99"};
   Result<MockCommandLine> parsed =
       ParseMockCommandLine(static_cast<int>(std::size(argv)), argv);
   REQUIRE_MESSAGE(parsed.ok(), parsed.status().message());
@@ -1188,7 +1201,8 @@ TEST_CASE("mock command line: fault flags, the --fault-rate mix, environment") {
        {"--fault-rate", "--fault-5xx", "--fault-delay", "--fault-close",
         "--fault-truncate", "--fault-garbage", "--fault-reserve",
         "--fault-gone", "--fault-slow", "--fault-delay-seconds",
-        "--fault-slow-seconds", "--fault-seed", "NOTIFICATIONS_MOCK_FAULT_RATE"}) {
+        "--fault-slow-seconds", "--fault-seed",
+        "NOTIFICATIONS_MOCK_FAULT_RATE"}) {
     CAPTURE(flag);
     CHECK(Contains(help_line->exit_text, flag));
   }

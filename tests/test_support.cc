@@ -456,23 +456,25 @@ bool BrowserLikeClient::Connect() {
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &BrowserLikeClient::OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, this);
-  curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION,
-                   +[](void* self_ptr, curlsocktype, curl_sockaddr* a) -> curl_socket_t {
-                     auto* self = static_cast<BrowserLikeClient*>(self_ptr);
-                     int fd = socket(a->family, a->socktype, a->protocol);
-                     std::lock_guard<std::mutex> lock(self->mu_);
-                     self->fd_ = fd;
-                     if (self->stop_ && fd >= 0) shutdown(fd, SHUT_RDWR);
-                     return fd;
-                   });
+  curl_easy_setopt(
+      curl, CURLOPT_OPENSOCKETFUNCTION,
+      +[](void* self_ptr, curlsocktype, curl_sockaddr* a) -> curl_socket_t {
+        auto* self = static_cast<BrowserLikeClient*>(self_ptr);
+        int fd = socket(a->family, a->socktype, a->protocol);
+        std::lock_guard<std::mutex> lock(self->mu_);
+        self->fd_ = fd;
+        if (self->stop_ && fd >= 0) shutdown(fd, SHUT_RDWR);
+        return fd;
+      });
   curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, this);
-  curl_easy_setopt(curl, CURLOPT_CLOSESOCKETFUNCTION,
-                   +[](void* self_ptr, curl_socket_t fd) -> int {
-                     auto* self = static_cast<BrowserLikeClient*>(self_ptr);
-                     std::lock_guard<std::mutex> lock(self->mu_);
-                     if (self->fd_ == fd) self->fd_ = -1;
-                     return close(fd);
-                   });
+  curl_easy_setopt(
+      curl, CURLOPT_CLOSESOCKETFUNCTION,
+      +[](void* self_ptr, curl_socket_t fd) -> int {
+        auto* self = static_cast<BrowserLikeClient*>(self_ptr);
+        std::lock_guard<std::mutex> lock(self->mu_);
+        if (self->fd_ == fd) self->fd_ = -1;
+        return close(fd);
+      });
   curl_easy_setopt(curl, CURLOPT_CLOSESOCKETDATA, this);
   curl_easy_perform(curl);
   long status = 0;

@@ -156,9 +156,9 @@ class BrowserLikeClient {
 
   std::vector<std::string> ids() const;  // The list, oldest first.
   std::string last_event_id() const;
-  size_t connections() const;     // Connections opened (responses with 200).
-  size_t resets() const;          // `reset` events received.
-  size_t notifications() const;   // `notification` events received, in all.
+  size_t connections() const;    // Connections opened (responses with 200).
+  size_t resets() const;         // `reset` events received.
+  size_t notifications() const;  // `notification` events received, in all.
   // Notifications whose id was not greater than the previous one in the
   // list (a duplicate or out of order): must stay 0.
   size_t order_violations() const;
@@ -179,7 +179,7 @@ class BrowserLikeClient {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   // guarded by mu_:
-  std::unique_ptr<SseParser> parser_;  // Of the current connection.
+  std::unique_ptr<SseParser> parser_;           // Of the current connection.
   std::map<std::string, std::string> headers_;  // Of the current response.
   std::string status_line_;
   std::vector<std::string> ids_;
