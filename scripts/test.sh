@@ -17,7 +17,7 @@ jobs="$(nproc)"
 step() { printf '\n=== %s\n' "$*"; }
 
 step "Dependencies"
-scripts/install-deps.sh build test
+scripts/install-deps.sh build test package
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund
 fi

@@ -1,0 +1,196 @@
+#!/usr/bin/python3
+"""The Salt snippets of packaging/salt/ render and mean what they say.
+
+Renders, with Jinja2 and a stand-in for Salt's execution modules (as
+`salt-call --local` would, without a master or Vault):
+  - the pillar example (plain YAML) and the container state with it, then
+    loads the result as YAML and checks the docker_container.running
+    arguments: image, port published on 127.0.0.1 only, state volume,
+    environment (API_ENTRY_POINT, delivery URL, token from the credentials
+    key);
+  - packaging/nginx/notifications.conf with the same pillar, as rOPS
+    renders its vhosts.
+Then runs the real bridge with the rendered environment (upstream: a real
+mock; the published port replaced by a free one) and queries the health
+check the pillar declares, computed as rOPS's paas_docker.get_health_checks
+does (http://localhost:<app_port><url>): it must answer 200 "ALIVE".
+
+Usage: salt_test.py BRIDGE_EXE MOCK_EXE   (ctest: packaging_salt)
+Needs python3-jinja2 and python3-yaml (scripts/install-deps.sh test);
+exits 77 (skipped) without them.
+"""
+import os
+import pathlib
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+try:
+    import jinja2
+    import yaml
+except ImportError as err:
+    print(f"SKIPPED: {err} (scripts/install-deps.sh test installs python3-jinja2 python3-yaml)")
+    sys.exit(77)
+
+SRC = pathlib.Path(__file__).resolve().parents[2]
+SALT = SRC / "packaging" / "salt"
+PILLAR = SALT / "pillar/paas/docker/docker-002/notifications-bridge.sls"
+STATE = SALT / "roles/paas-docker/containers/notifications-bridge.sls"
+NGINX = SRC / "packaging/nginx/notifications.conf"
+CODENAME = "notifications-bridge"
+FAKE_TOKEN = "00000000-1111-2222-3333-444444444444"
+
+
+def fail(message):
+    print(f"FAIL: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+class FakeSalt(dict):
+    """salt[...] in templates: the credentials module reads Vault in rOPS."""
+
+    def __init__(self):
+        super().__init__()
+        self.vault_reads = []
+        self["credentials.get_token"] = self._secret
+        self["credentials.get_password"] = self._secret
+
+    def _secret(self, key, prefix=None):
+        self.vault_reads.append(key)
+        return FAKE_TOKEN
+
+
+def render(path, **context):
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    return env.from_string(path.read_text()).render(**context)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(argv, env):
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 10
+    output = ""
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        output += line
+        match = re.search(r"listening on http://[^:\s]+:(\d+)", line)
+        if match:
+            return proc, int(match.group(1)), line
+    proc.kill()
+    fail(f"{argv[0]} did not start:\n{output}")
+
+
+def get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def main():
+    bridge_exe, mock_exe = sys.argv[1], sys.argv[2]
+
+    # --- Pillar ---------------------------------------------------------
+    pillar = yaml.safe_load(PILLAR.read_text())
+    check(CODENAME in pillar["docker_containers"], f"pillar declares no {CODENAME}")
+    check(f"nasqueron/{CODENAME}" in pillar["docker_images"], "image not in docker_images")
+    instances = pillar["docker_containers"][CODENAME]
+    check(len(instances) >= 1, "no instance")
+    instance, container = next(iter(instances.items()))
+    for key in ("app_port", "api_entry_point", "delivery_url", "credentials"):
+        check(key in container, f"pillar lacks {key}")
+    check("delivery" in container["credentials"], "no credentials.delivery (Vault path)")
+    check(container["api_entry_point"].startswith("/") and not container["api_entry_point"].endswith("/"),
+          "api_entry_point must be /name")
+    checks = pillar["docker_containers_monitoring"]["check_http_200_alive"]
+    check(CODENAME in checks, "no check_http_200_alive entry")
+    health_url_path = checks[CODENAME]
+    check(health_url_path == container["api_entry_point"] + "/status",
+          f"health check {health_url_path} is not {container['api_entry_point']}/status")
+
+    # --- State -----------------------------------------------------------
+    salt = FakeSalt()
+    rendered = render(STATE, pillar=pillar, salt=salt, grains={"id": "docker-002"})
+    state = yaml.safe_load(rendered)
+    check(instance in state, f"no state for {instance}:\n{rendered}")
+    args = {}
+    for item in state[instance]["docker_container.running"]:
+        args.update(item)
+    check(args["image"] == f"nasqueron/{CODENAME}", "image")
+    check(args["port_bindings"] == [f"127.0.0.1:{container['app_port']}:80"],
+          f"port_bindings {args['port_bindings']}: must publish 80 on 127.0.0.1 only")
+    check(args["ports"] == [80], "container port must be 80")
+    check(args["binds"] == f"/srv/{instance}/state:/var/lib/notifications-bridge", "state volume")
+    check(f"/srv/{instance}/state" in state, "no state directory")
+    environment = {}
+    for item in args["environment"]:
+        environment.update({k: str(v) for k, v in item.items()})
+    check(environment.get("API_ENTRY_POINT") == container["api_entry_point"], "API_ENTRY_POINT")
+    check(environment.get("NOTIFICATIONS_BRIDGE_DELIVERY_URL") == container["delivery_url"], "delivery URL")
+    check(environment.get("NOTIFICATIONS_BRIDGE_TOKEN") == FAKE_TOKEN, "token not from the credentials module")
+    check(salt.vault_reads == [container["credentials"]["delivery"]],
+          f"Vault reads {salt.vault_reads}, expected the pillar's credentials.delivery")
+    check(environment.get("NOTIFICATIONS_BRIDGE_ALLOW_ORIGIN") == ",".join(container["allow_origins"]),
+          "allow origins")
+    for key, value in container.get("settings", {}).items():
+        check(environment.get(f"NOTIFICATIONS_BRIDGE_{key.upper()}") == str(value), f"setting {key}")
+    print(f"state: {len(environment)} environment variables, token from Vault path "
+          f"{container['credentials']['delivery']}")
+
+    # --- nginx location, rendered as rOPS renders vhosts ----------------
+    nginx = render(NGINX, app_port=container["app_port"], api_entry_point=container["api_entry_point"])
+    check("{{" not in nginx and "{%" not in nginx, "unrendered template left in nginx conf")
+    check(f"location {container['api_entry_point']} {{" in nginx, "nginx location is not the entry point")
+    check(f"proxy_pass http://127.0.0.1:{container['app_port']};" in nginx, "nginx proxy_pass port")
+
+    # --- The rendered environment runs, and the health check answers ----
+    mock, mock_port, _ = start([mock_exe, "--port", "0", "--log-level", "warn"], dict(os.environ))
+    bridge = None
+    try:
+        port = free_port()
+        env = {"PATH": "/usr/bin:/bin", **environment,
+               "NOTIFICATIONS_BRIDGE_DELIVERY_URL": f"http://127.0.0.1:{mock_port}/delivery",
+               # What the image sets (packaging/docker/Dockerfile), on a test port.
+               "NOTIFICATIONS_BRIDGE_LISTEN": f"127.0.0.1:{port}",
+               "NOTIFICATIONS_BRIDGE_LOG_LEVEL": "warn"}
+        bridge, _, line = start([bridge_exe], env)
+        print(f"bridge: {line.strip()}")
+        # paas_docker._get_health_check_url, app_port replaced by the test's.
+        url = f"http://localhost:{port}{health_url_path}"
+        status, body = get(url)
+        check((status, body) == (200, "ALIVE"), f"health check {url}: {status} {body!r}")
+        print(f"health check {health_url_path}: 200 ALIVE")
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            status, body = get(f"http://127.0.0.1:{port}{container['api_entry_point']}/healthz")
+            if status == 200:
+                break
+            time.sleep(0.2)
+        check(status == 200, f"healthz with the rendered token and URL: {status} {body}")
+        print("upstream polled with the rendered settings: ok")
+    finally:
+        for proc in (bridge, mock):
+            if proc:
+                proc.terminate()
+                proc.wait(timeout=10)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()
