@@ -3,11 +3,16 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -18,25 +23,142 @@ using rapidjson::SizeType;
 using rapidjson::Value;
 
 // Iterative: upstream JSON (rawContent) may nest deeply, and the recursive
-// parser would overflow the stack. Full precision: numbers in rawContent are
-// written back, and must come back as the same double. Stop when done: we
-// check the tail ourselves, because RapidJSON's own check stops at the first
-// NUL byte and would accept "{}\0garbage".
+// parser would overflow the stack. Numbers as strings: NumberHandler converts
+// them (see there). Stop when done: we check the tail ourselves, because
+// RapidJSON's own check stops at the first NUL byte and would accept
+// "{}\0garbage".
 constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseFullPrecisionFlag |
+                                 rapidjson::kParseNumbersAsStringsFlag |
                                  rapidjson::kParseStopWhenDoneFlag;
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// For the text of a JSON number that std::from_chars found out of the range
+// of double: true when it is below the smallest one (underflow), false when
+// above the largest. Compares the decimal exponent of its first significant
+// digit with 0.
+bool Underflows(std::string_view text) {
+  size_t i = (!text.empty() && text[0] == '-') ? 1 : 0;
+  int64_t position = 0;  // Of the first significant digit: 0 for 1.x.
+  bool seen = false;
+  for (; i < text.size() && IsDigit(text[i]); ++i) {
+    if (seen) ++position;
+    seen = seen || text[i] != '0';
+  }
+  if (i < text.size() && text[i] == '.') {
+    for (++i; i < text.size() && IsDigit(text[i]); ++i) {
+      if (!seen) --position;
+      seen = seen || text[i] != '0';
+    }
+  }
+  int64_t exponent = 0;
+  bool negative = false;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) {
+      negative = text[i++] == '-';
+    }
+    for (; i < text.size() && IsDigit(text[i]); ++i) {
+      exponent = std::min<int64_t>(exponent * 10 + (text[i] - '0'), 1 << 30);
+    }
+  }
+  return position + (negative ? -exponent : exponent) < 0;
+}
+
+// Builds the Document from the reader's events, converting numbers itself.
+// RapidJSON 1.1's full-precision number parsing (internal/strtod.h) is wrong
+// on some inputs, found by fuzz/page_parser_fuzzer.cc: undefined behaviour
+// (__builtin_clzll(0)) and wrong values, e.g. 0E220 read as 3.5e218,
+// 184467440737095516155 as 1.7e-18, 1000e306 (too big) as -3.1e-308. So the
+// reader hands numbers over as text and std::from_chars (exact, locale
+// independent) converts them, typed as RapidJSON types them: an integer
+// that fits 64 bits stays an integer, anything else is a double; below the
+// smallest double it is 0 (sign kept), above the largest it is an error, as
+// RapidJSON's own check of exponents over 308 already makes it.
+class NumberHandler {
+ public:
+  NumberHandler(rapidjson::Document& doc, const rapidjson::MemoryStream& in)
+      : doc_(doc), in_(in) {}
+
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned u) { return doc_.Uint(u); }
+  bool Int64(int64_t i) { return doc_.Int64(i); }
+  bool Uint64(uint64_t u) { return doc_.Uint64(u); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool String(const char* s, SizeType n, bool copy) {
+    return doc_.String(s, n, copy);
+  }
+  bool Key(const char* s, SizeType n, bool copy) {
+    return doc_.Key(s, n, copy);
+  }
+  bool StartObject() { return doc_.StartObject(); }
+  bool EndObject(SizeType n) { return doc_.EndObject(n); }
+  bool StartArray() { return doc_.StartArray(); }
+  bool EndArray(SizeType n) { return doc_.EndArray(n); }
+
+  bool RawNumber(const char* s, SizeType n, bool) {
+    const char* end = s + n;
+    if (std::string_view(s, n).find_first_of(".eE") == std::string_view::npos) {
+      if (*s == '-') {
+        int64_t i = 0;
+        auto r = std::from_chars(s, end, i);
+        if (r.ec == std::errc() && r.ptr == end) return doc_.Int64(i);
+      } else {
+        uint64_t u = 0;
+        auto r = std::from_chars(s, end, u);
+        if (r.ec == std::errc() && r.ptr == end) return doc_.Uint64(u);
+      }
+    }
+    double d = 0;
+    auto r = std::from_chars(s, end, d);
+    if (r.ec == std::errc::result_out_of_range && r.ptr == end) {
+      if (!Underflows(std::string_view(s, n))) {
+        // The reader has just read the number: it started n bytes back.
+        too_big_at_ = in_.Tell() - n;
+        return false;
+      }
+      d = *s == '-' ? -0.0 : 0.0;
+    } else if (r.ec != std::errc() || r.ptr != end) {
+      return false;  // Not reached: the reader checked the grammar.
+    }
+    return doc_.Double(d);
+  }
+
+  // Offset of a number too big for a double, once RawNumber() refused it.
+  std::optional<size_t> too_big_at() const { return too_big_at_; }
+
+ private:
+  rapidjson::Document& doc_;
+  const rapidjson::MemoryStream& in_;
+  std::optional<size_t> too_big_at_;
+};
 
 // Parses `body` into `doc`. On failure returns false and sets `error` to
 // "at offset N: <what>".
 bool ParseJson(std::string_view body, rapidjson::Document& doc,
                std::string& error) {
   rapidjson::MemoryStream stream(body.data(), body.size());
-  doc.ParseStream<kParseFlags>(stream);
-  if (doc.HasParseError()) {
-    error = "at offset " + std::to_string(doc.GetErrorOffset()) + ": " +
-            rapidjson::GetParseError_En(doc.GetParseError());
+  NumberHandler handler(doc, stream);
+  rapidjson::Reader reader;
+  rapidjson::ParseResult result;
+  auto generate = [&](rapidjson::Document&) {
+    result = reader.Parse<kParseFlags>(stream, handler);
+    return !result.IsError();
+  };
+  doc.Populate(generate);
+  if (result.IsError()) {
+    size_t offset = result.Offset();
+    rapidjson::ParseErrorCode code = result.Code();
+    if (handler.too_big_at()) {
+      offset = *handler.too_big_at();
+      code = rapidjson::kParseErrorNumberTooBig;
+    }
+    error = "at offset " + std::to_string(offset) + ": " +
+            rapidjson::GetParseError_En(code);
     return false;
   }
   for (size_t i = stream.Tell(); i < body.size(); ++i) {

@@ -180,6 +180,38 @@ TEST_CASE("ParsePage keeps rawContent of any JSON type, compact") {
   CHECK(raw("{\"s\":\"\\u00e9\\/\\u0001\"}") == "{\"s\":\"\xC3\xA9/\\u0001\"}");
 }
 
+TEST_CASE("ParsePage reads numbers exactly where RapidJSON 1.1 did not") {
+  // Found by fuzz/page_parser_fuzzer.cc (inputs in fuzz/regressions/): the
+  // full-precision strtod of RapidJSON 1.1 has undefined behaviour on these
+  // and read them as 3.5e218, -1.4e-194, 1.7e-18 and -3.1e-308.
+  auto raw = [](const std::string& json) {
+    return MustParse(Wrap(Item("1", ",\"rawContent\":" + json), "1"))
+        .notifications[0]
+        .raw_content;
+  };
+  CHECK(raw("[0E220]") == "[0.0]");
+  CHECK(raw("[0.0000000000000000000000000]") == "[0.0]");
+  CHECK(raw("[184467440737095516155]") == "[184467440737095500000.0]");
+  const std::string too_big =
+      Wrap(Item("1", ",\"rawContent\":[1000e306]"), "1");
+  CHECK(PageError(too_big) == "truncated or invalid JSON at offset " +
+                                  std::to_string(too_big.find("1000e306")) +
+                                  ": Number too big to be stored in double.");
+  // Types and forms are RapidJSON's: integers that fit 64 bits stay
+  // integers ("-0" is 0), the rest are doubles; underflow keeps the sign.
+  CHECK(raw("[0,-0,0.0,-0.0,0e0,-0e0,-0.000e-999]") ==
+        "[0,0,0.0,-0.0,0.0,-0.0,-0.0]");
+  CHECK(raw("[18446744073709551616,-9223372036854775809]") ==
+        "[18446744073709553000.0,-9223372036854776000.0]");
+  CHECK(raw("[1e-400,-1e-400,5e-324,1.7976931348623157e308]") ==
+        "[0.0,-0.0,5e-324,1.7976931348623157e308]");
+  CHECK(raw("[0.1,1.5e-7,123456.789e3]") == "[0.1,1.5e-7,123456789.0]");
+  // RapidJSON's own limit stays: a decimal exponent above 308.
+  CHECK(PageError("[0e400]") ==
+        "truncated or invalid JSON at offset 1: Number too big to be stored "
+        "in double.");
+}
+
 TEST_CASE("ParsePage keeps a 1 MB rawContent intact") {
   std::string blob(1 << 20, 'x');
   for (size_t i = 0; i < blob.size(); i += 97) blob[i] = 'y';
