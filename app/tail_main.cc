@@ -1,1 +1,57 @@
-int main() { return 0; }
+// notifications-tail: parse flags, print a bridge's stream until
+// SIGINT/SIGTERM (or, with --once, its end).
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "curl_http_client.h"
+#include "tail_client.h"
+#include "tail_config.h"
+
+int main(int argc, char** argv) {
+  using namespace notifications;
+  TailCommandLine cli = ParseTailCommandLine(argc, argv);
+  if (cli.action == TailCommandLine::Action::kExit) {
+    (cli.exit_code == 0 ? std::cout : std::cerr) << cli.text;
+    return cli.exit_code;
+  }
+  // Block the signals before any thread starts, so only sigwait sees them.
+  // SIGPIPE keeps its default: `notifications-tail URL | head` ends quietly
+  // when head does, like any Unix filter.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  CurlGlobal curl;
+  TailSinks sinks;
+  sinks.out = [](const std::string& line) {
+    std::string text = line + "\n";
+    return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() &&
+           std::fflush(stdout) == 0;
+  };
+  sinks.err = [](const std::string& line) {
+    std::string text = line + "\n";
+    std::fwrite(text.data(), 1, text.size(), stderr);
+  };
+  TailClient client(cli.options, sinks);
+  std::thread watcher([&signals, &client] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    client.Stop();
+  });
+  Status status = client.Run();
+  // Wake the watcher if no signal came (Run() ended by itself).
+  pthread_kill(watcher.native_handle(), SIGTERM);
+  watcher.join();
+  if (!status.ok()) {
+    std::cerr << "notifications-tail: " << status.message() << "\n";
+    return 1;
+  }
+  return 0;
+}

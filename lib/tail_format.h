@@ -1,0 +1,112 @@
+// Tail format: the pure wire formats of notifications-tail, the terminal
+// client of the bridge's stream (docs/events.md, docs/tail.md).
+//
+//   ParseStreamNotification()  the `data` of a `notification` event
+//   FormatNotificationLine()   one line of terminal output
+//   BuildStreamUrl()           the stream URL with the filters as query
+//   ParseRfc3339()             the notification's `time`
+//
+// Pure functions, thread-safe, except that FormatNotificationLine() reads
+// the process's time zone (TZ, via localtime_r): do not change TZ while
+// another thread formats.
+//
+// The line format is the one of Nasqueron's original CLI client
+// (notifications-cli-client), with the date added:
+//
+//   line  = "[" time "] <" project "/" group "> " text [" — " link]
+//   time  = strftime("%b %d %H:%M:%S") in LOCAL time, C locale
+//           ("Nov 28 13:00:00"): the notification's `time` when it is valid
+//           RFC 3339, otherwise the time the client received it
+//   link  = present only when the link is not empty (" — " is
+//           SPACE U+2014 EM DASH SPACE)
+//
+// Choices, where the original client had none:
+//   - The bracket is always "<project/group>", as the original prints it:
+//     an empty group gives "<Nasqueron/>".
+//   - A null (or missing) project, group, text or link prints as "".
+//   - Control characters in project, group, text and link (U+0000..U+001F,
+//     U+007F, U+0080..U+009F: CR, LF, TAB, ESC...) become one space each, so
+//     that one notification is always one line and a payload cannot drive
+//     the terminal (escape sequences). Everything else, non-ASCII included,
+//     is printed as UTF-8 as received.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "notification.h"
+#include "status.h"
+
+namespace notifications {
+
+// The stream's filters, sent as query parameters (docs/events.md; the
+// bridge filters, the client does not). Values are sent as given, in this
+// order: project, group, service, type, key, backlog; each repeatable
+// parameter once per value, in the order of the vector.
+struct StreamFilters {
+  std::vector<std::string> projects;  // project=
+  std::vector<std::string> groups;    // group= ("" matches the empty group)
+  std::vector<std::string> services;  // service=
+  std::vector<std::string> types;     // type=
+  std::vector<std::string> keys;      // key= (AMQP topic patterns)
+  std::optional<size_t> backlog;      // backlog=; nullopt: not sent
+};
+
+// Parses the `data` of a `notification` event: one JSON object (whitespace
+// around it allowed) whose "id", "time", "service", "project", "group",
+// "type", "text" and "link" are strings, null or missing, and "rawContent"
+// any JSON value (kept compact, see notification_parser.h). Unknown members
+// are ignored (the contract may grow). null/missing id and time give "";
+// null/missing optional fields give nullopt. Strings are decoded from their
+// JSON escapes; invalid UTF-8 becomes U+FFFD.
+// Errors (InvalidArgument, one line): "not valid JSON at offset 12: ...",
+// "not a JSON object", "\"text\" must be a string or null".
+Result<Notification> ParseStreamNotification(std::string_view data);
+
+// The notice for a `reset` event (docs/events.md), without its line end:
+// "stream reset: <message>", where <message> is the data's "message"
+// string, else its "reason" string, else the data as received; control
+// characters become spaces (as in FormatNotificationLine()).
+//   ResetNotice(R"({"reason":"gap-too-large","message":"missed 20000"})")
+//   == "stream reset: missed 20000"
+std::string ResetNotice(std::string_view data);
+
+// One output line, without its line end, as described at the top of this
+// file. `received_at` (Unix seconds) is used when `n.time` is not valid
+// RFC 3339. E.g. under TZ=UTC:
+//   [Nov 28 12:00:00] <Nasqueron/ops> dereckson pushed 2 commits — https://x
+std::string FormatNotificationLine(const Notification& n,
+                                   std::time_t received_at);
+
+// Parses an RFC 3339 date-time ("2026-11-28T12:00:00Z",
+// "2026-11-28t12:00:00.123+02:00", "2026-11-28 12:00:00-05:30") into Unix
+// seconds (fractions are dropped). The offset is required; 'T'/'t'/' ' and
+// 'Z'/'z' are accepted; fields are range-checked (day within its month,
+// second 0..60). nullopt on anything else.
+std::optional<std::time_t> ParseRfc3339(std::string_view text);
+
+// The URL to open: `base` plus the filters as a query string, values
+// percent-encoded (RFC 3986: all but A-Z a-z 0-9 - . _ ~, UTF-8 bytes as
+// %XX, upper-case hex). When `base` already has a query, the filters are
+// appended with '&' (nothing is added after a trailing '?' or '&'); a
+// fragment ("#...", never sent over HTTP) is dropped. With no filters the
+// result is `base` without its fragment.
+// With services {"Jenkins"} and keys {"nasqueron.ops.#"},
+//   "http://h:8080/events?access_token=t" gives
+//   "http://h:8080/events?access_token=t&service=Jenkins&key=nasqueron.ops.%23"
+// Fails (InvalidArgument, a message naming the URL and what is wrong) when
+// `base` does not start with http:// or https:// (ASCII case-insensitive),
+// has an empty host, a port that is not 1..65535, or holds a space, a
+// control character or a non-ASCII byte (encode them as %XX).
+Result<std::string> BuildStreamUrl(const std::string& base,
+                                   const StreamFilters& filters);
+
+// `s` percent-encoded as described for BuildStreamUrl().
+std::string PercentEncode(std::string_view s);
+
+}  // namespace notifications
