@@ -55,5 +55,10 @@ TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sa
   ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
   -R 'event hub|stream session|poller|worker pool|http server|e2e|gap source|mock'
 
+if [ "$quick" = 0 ]; then
+  step "Fuzzing (libFuzzer), ${FUZZ_SECONDS:-30} s per target"
+  scripts/fuzz.sh
+fi
+
 echo
 echo "All tests passed."
