@@ -554,6 +554,8 @@ struct MockDeliveryApi::Impl {
   bool fault_stop = false;  // Stop() was called: no more holding requests.
 };
 
+constexpr size_t kMaxWaitSeconds = 300;
+
 bool MockDeliveryApi::Impl::DrawFault(MockFault* fault) {
   std::lock_guard<std::mutex> lock(fault_mu);
   ++fault_counts.requests;
@@ -660,7 +662,7 @@ void MockDeliveryApi::Impl::HandleStatus(const httplib::Request&,
 void MockDeliveryApi::Impl::HandleNotifications(const httplib::Request& req,
                                                 httplib::Response& res) {
   if (!Authorized(req, res)) return;
-  for (const char* name : {"after", "limit"}) {
+  for (const char* name : {"after", "limit", "wait"}) {
     size_t count =
         std::max(req.params.count(name), CountQueryParameter(req.target, name));
     if (count > 1) {
@@ -690,6 +692,19 @@ void MockDeliveryApi::Impl::HandleNotifications(const httplib::Request& req,
                    Quote(*after));
       return;
     }
+  }
+  // Long-poll (docs/delivery-api.md): hold an empty answer up to `wait`.
+  std::chrono::milliseconds wait{0};
+  if (req.has_param("wait")) {
+    std::string text = req.get_param_value("wait");
+    size_t seconds = 0;
+    if (!ParseLimit(text, kMaxWaitSeconds, &seconds) && text != "0") {
+      SetError(res, 400, "bad_request",
+               "wait must be a whole number of seconds from 0 to " +
+                   std::to_string(kMaxWaitSeconds) + ", got " + Quote(text));
+      return;
+    }
+    wait = std::chrono::seconds(seconds);
   }
   MockFault fault = MockFault::k5xx;
   bool faulty = DrawFault(&fault);
@@ -726,6 +741,12 @@ void MockDeliveryApi::Impl::HandleNotifications(const httplib::Request& req,
   size_t overlap = static_cast<size_t>(options.overlap);
   if (faulty && fault == MockFault::kReserve) overlap = Uniform(1, limit);
   NotificationStore::Page page = store.Query(after, limit, overlap);
+  if (!page.gone && page.items.empty() && wait.count() > 0) {
+    // Nothing newer yet: answer as soon as something arrives.
+    if (store.WaitForNewer(page.cursor, wait)) {
+      page = store.Query(after, limit, overlap);
+    }
+  }
   if (page.gone) {
     SetError(
         res, 410, "gone",
@@ -1051,6 +1072,7 @@ void MockDeliveryApi::Stop() {
     std::lock_guard<std::mutex> fault_lock(d.fault_mu);
     d.fault_stop = true;
   }
+  d.store.Shutdown();  // Long-polls let go too.
   d.fault_cv.notify_all();
   if (d.listen_thread.joinable()) {
     d.server.stop();

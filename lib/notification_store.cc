@@ -46,7 +46,27 @@ Notification NotificationStore::Append(Notification notification) {
     items_.pop_front();
     ++first_seq_;
   }
+  appended_.notify_all();
   return items_.back();
+}
+
+bool NotificationStore::WaitForNewer(const std::string& newest_seen,
+                                     std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto newer = [&] {
+    if (items_.empty()) return false;
+    return newest_seen.empty() || items_.back().id != newest_seen;
+  };
+  appended_.wait_for(lock, timeout, [&] { return shutdown_ || newer(); });
+  return newer();
+}
+
+void NotificationStore::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutdown_ = true;
+  }
+  appended_.notify_all();
 }
 
 NotificationStore::Page NotificationStore::Query(

@@ -16,6 +16,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -79,6 +81,15 @@ class NotificationStore {
   Page Query(const std::optional<std::string>& after, size_t limit,
              size_t overlap = 0) const;
 
+  // Long-poll: waits until a notification newer than `newest_seen` exists
+  // (the newest id when the caller queried; "" when the store was empty),
+  // `timeout` elapses or Shutdown() is called. True when there is something
+  // newer.
+  bool WaitForNewer(const std::string& newest_seen,
+                    std::chrono::milliseconds timeout) const;
+  // Wakes every WaitForNewer() now and makes later ones return at once.
+  void Shutdown();
+
   // Number of notifications retained, at most `retention`.
   size_t Size() const;
   // Id of the newest notification, "" when none was ever appended.
@@ -103,6 +114,8 @@ class NotificationStore {
                                     // first_seq_ + i.
   uint64_t first_seq_ = 1;          // seq of items_.front() (when any).
   uint64_t next_seq_ = 1;           // seq the next Append gets.
+  bool shutdown_ = false;
+  mutable std::condition_variable appended_;
 };
 
 }  // namespace notifications

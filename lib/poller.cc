@@ -95,9 +95,12 @@ Poller::Outcome Poller::PollOnce() {
   if (long_poll) {
     // Something new, or an empty answer after a real wait: the API speaks
     // long-poll. An empty answer at once means it ignored `wait`.
+    // After new items, ask again at once: an API that holds answers the next
+    // request when something arrives; one that ignores `wait` answers an
+    // empty page at once, and then the interval applies. Requests never
+    // outnumber notifications plus one per interval: no spin.
     bool waited = clock_.Now() - started >= client_.options().long_poll / 2;
-    if (fresh.empty()) long_poll_supported_ = waited;
-    outcome.held = waited || (!fresh.empty() && long_poll_supported_);
+    outcome.held = waited || !fresh.empty();
   }
   if (!fresh.empty()) {
     cursor_ = fresh.back().id;

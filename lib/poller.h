@@ -103,8 +103,6 @@ class Poller {
 
   // Owned by the polling thread.
   std::optional<std::string> cursor_;
-  // Long-poll: whether the API was seen holding an empty answer.
-  bool long_poll_supported_ = false;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

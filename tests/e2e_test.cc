@@ -313,3 +313,57 @@ TEST_CASE("e2e: a taken port is a clear error") {
 
 }  // namespace
 }  // namespace notifications
+
+namespace notifications {
+namespace {
+
+TEST_CASE("e2e: long-poll brings a notification below the poll interval") {
+  MockApiProcess mock;
+  // A 30 s poll interval: only long-poll can make this fast.
+  BridgeProcess bridge(mock.base_url(), {"--poll-interval", "30", "--long-poll", "10"});
+  SseClient client(bridge.url("/events"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // First polls.
+  std::vector<std::chrono::milliseconds> latencies;
+  for (int i = 0; i < 5; ++i) {
+    auto posted = std::chrono::steady_clock::now();
+    std::string id = PostMany(mock, 1, "lp")[0];
+    auto events = client.WaitFor(static_cast<size_t>(i + 1), std::chrono::seconds(5));
+    REQUIRE(events.size() == static_cast<size_t>(i + 1));
+    CHECK(events.back().last_event_id == id);
+    latencies.push_back(std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - posted));
+  }
+  for (auto l : latencies) CHECK(l < std::chrono::seconds(2));
+  // One request in flight at a time: a handful of polls, not a spin.
+  std::string m = HttpRequestTo(bridge.url("/metrics")).body;
+  size_t at = m.find("notifications_bridge_polls_total ");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::atol(m.c_str() + at + 33) <= 12);
+}
+
+TEST_CASE("e2e: the mock holds a long-poll until a notification arrives") {
+  MockApiProcess mock;
+  std::string first = PostMany(mock, 1)[0];
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    mock.Post(R"({"service":"GitHub","group":"ops","type":"push","text":"late"})");
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto r = HttpRequestTo(mock.base_url() + "/notifications?after=" + first + "&wait=5");
+  auto took = std::chrono::steady_clock::now() - start;
+  later.join();
+  CHECK(r.status == 200);
+  CHECK(r.body.find("\"text\":\"late\"") != std::string::npos);
+  CHECK(took >= std::chrono::milliseconds(250));
+  CHECK(took < std::chrono::seconds(3));
+  // Nothing newer within the wait: an empty page after it.
+  start = std::chrono::steady_clock::now();
+  r = HttpRequestTo(mock.base_url() + "/notifications?after=" + mock.Post(
+      R"({"service":"GitHub","group":"ops","type":"push","text":"x"})") + "&wait=1");
+  CHECK(r.body.find("\"notifications\":[]") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(900));
+  CHECK(HttpRequestTo(mock.base_url() + "/notifications?wait=abc").status == 400);
+}
+
+}  // namespace
+}  // namespace notifications

@@ -221,7 +221,7 @@ TEST_CASE("poller: long-poll asks the API to wait and follows held requests at o
   Poller::Outcome first = poller.PollOnce();
   CHECK(http.requests()[0].url.find("&wait=20") != std::string::npos);
   CHECK(http.requests()[0].total_timeout == std::chrono::seconds(30));
-  CHECK_FALSE(first.held);  // Not known yet whether the API long-polls.
+  CHECK(first.held);  // New items: ask again at once.
 
   slow.next_delay = std::chrono::seconds(20);  // Held until its wait ended.
   http.PushJson(200, Page({}));
