@@ -134,10 +134,12 @@ std::string DescribeRejectedStream(const std::string& url, long status,
     for (char c : content_type) shown += (c < 0x20 || c == 0x7F) ? ' ' : c;
     message += " answered with Content-Type " + shown;
   }
-  message += ": not a notifications bridge stream (expected 200 "
-             "text/event-stream)";
+  message +=
+      ": not a notifications bridge stream (expected 200 "
+      "text/event-stream)";
   if (!PathEndsInEvents(url)) {
-    message += " \xE2\x80\x94 is the path right? A bridge's stream is at /events";
+    message +=
+        " \xE2\x80\x94 is the path right? A bridge's stream is at /events";
   }
   return message;
 }
@@ -164,10 +166,10 @@ struct TailClient::Attempt {
     if (stream && client->reconnecting_) {
       client->reconnecting_ = false;
       if (client->sinks_.err) {
-        client->sinks_.err(
-            client->last_event_id_.empty()
-                ? "reconnected"
-                : "reconnected, resuming after " + client->last_event_id_);
+        client->sinks_.err(client->last_event_id_.empty()
+                               ? "reconnected"
+                               : "reconnected, resuming after " +
+                                     client->last_event_id_);
       }
     }
   }
@@ -188,7 +190,8 @@ struct TailClient::Attempt {
       client->last_event_id_ = parser.last_event_id();
     }
     if (parser.retry_ms()) {
-      client->retry_ = std::min(milliseconds(*parser.retry_ms()), kMaxServerRetry);
+      client->retry_ =
+          std::min(milliseconds(*parser.retry_ms()), kMaxServerRetry);
     }
     if (parser.buffered_bytes() > kMaxPendingEventBytes) oversized = true;
   }
@@ -208,8 +211,8 @@ struct TailClient::Attempt {
   size_t events = 0;
   bool output_failed = false;
   bool oversized = false;
-  bool idle = false;     // --idle-timeout of silence.
-  bool stopped = false;  // Stop() was called.
+  bool idle = false;      // --idle-timeout of silence.
+  bool stopped = false;   // Stop() was called.
   bool finished = false;  // libcurl completed the transfer, `code` is set.
   CURLcode code = CURLE_OK;
   std::string error;  // libcurl's message when code != CURLE_OK.
@@ -261,7 +264,8 @@ void TailClient::Connect(Attempt& a) {
   if (!last_event_id_.empty()) {
     // The parser never yields an id holding CR, LF or NUL: no header
     // injection.
-    headers = curl_slist_append(headers, ("Last-Event-ID: " + last_event_id_).c_str());
+    headers = curl_slist_append(headers,
+                                ("Last-Event-ID: " + last_event_id_).c_str());
   }
   curl_easy_setopt(easy, CURLOPT_URL, options_.stream_url.c_str());
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
@@ -328,8 +332,10 @@ void TailClient::Connect(Attempt& a) {
     curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &os_errno);
     if (os_errno != 0) {
       std::string reason =
-          std::error_code(static_cast<int>(os_errno), std::system_category()).message();
-      if (a.error.find(reason) == std::string::npos) a.error += " (" + reason + ")";
+          std::error_code(static_cast<int>(os_errno), std::system_category())
+              .message();
+      if (a.error.find(reason) == std::string::npos)
+        a.error += " (" + reason + ")";
     }
   }
   if (!a.checked) {
@@ -392,7 +398,8 @@ Status TailClient::Run() {
         std::string error = ParseErrorBody(a.body);
         if (!error.empty()) problem += ": " + error;
       } else if (a.idle) {
-        problem = "no answer from " + url + " in " + Seconds(options_.idle_timeout);
+        problem =
+            "no answer from " + url + " in " + Seconds(options_.idle_timeout);
       } else {
         problem = "cannot connect to " + url + ": " + a.error;
       }
@@ -416,8 +423,8 @@ Status TailClient::Run() {
     bool healthy =
         a.stream && (a.events > 0 || Clock::now() - a.started >= kHealthyAfter);
     failures = healthy ? 1 : std::min<uint32_t>(failures + 1, 64);
-    milliseconds delay =
-        TailRetryDelay(retry_, failures, options_.max_retry_delay, unit(random_));
+    milliseconds delay = TailRetryDelay(
+        retry_, failures, options_.max_retry_delay, unit(random_));
     reconnecting_ = true;
     if (sinks_.err) sinks_.err(problem + "; reconnecting in " + Seconds(delay));
     std::unique_lock<std::mutex> lock(mu_);

@@ -192,7 +192,8 @@ bool IsUnreserved(unsigned char c) {
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i])
+      return false;
   }
   return true;
 }
@@ -264,8 +265,9 @@ std::optional<std::time_t> ParseRfc3339(std::string_view s) {
     ++pos;
   } else if (s[pos] == '+' || s[pos] == '-') {
     int oh, om;
-    if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
-        !Digits(s, pos + 4, 2, &om) || oh > 23 || om > 59) {
+    if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() ||
+        s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) || oh > 23 ||
+        om > 59) {
       return std::nullopt;
     }
     offset_minutes = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
@@ -289,7 +291,8 @@ std::string FormatNotificationLine(const Notification& n,
     stamp[0] = '\0';  // Out of the platform's range: an empty time, not a lie.
   }
   std::string line;
-  line.reserve(64 + (n.text ? n.text->size() : 0) + (n.link ? n.link->size() : 0));
+  line.reserve(64 + (n.text ? n.text->size() : 0) +
+               (n.link ? n.link->size() : 0));
   line += '[';
   line += stamp;
   line += "] <";
@@ -333,43 +336,51 @@ Result<std::string> BuildStreamUrl(const std::string& base,
   } else if (StartsWithNoCase(base, "https://")) {
     scheme_end = 8;
   } else {
-    return fail("it must start with http:// or https://, e.g. "
-                "http://127.0.0.1:8080/events");
+    return fail(
+        "it must start with http:// or https://, e.g. "
+        "http://127.0.0.1:8080/events");
   }
   for (char ch : base) {
     auto c = static_cast<unsigned char>(ch);
     if (c <= 0x20 || c >= 0x7F) {
-      return fail("spaces, control characters and non-ASCII must be "
-                  "percent-encoded");
+      return fail(
+          "spaces, control characters and non-ASCII must be "
+          "percent-encoded");
     }
   }
   std::string url = base.substr(0, base.find('#'));
   size_t authority_end = url.find_first_of("/?", scheme_end);
   if (authority_end == std::string::npos) authority_end = url.size();
-  std::string_view authority(url.data() + scheme_end, authority_end - scheme_end);
+  std::string_view authority(url.data() + scheme_end,
+                             authority_end - scheme_end);
   size_t at = authority.rfind('@');
   if (at != std::string_view::npos) authority.remove_prefix(at + 1);
   std::string_view host = authority;
   std::string_view port;
   if (!authority.empty() && authority[0] == '[') {
     size_t close = authority.find(']');
-    if (close == std::string_view::npos) return fail("unclosed '[' in the host");
+    if (close == std::string_view::npos)
+      return fail("unclosed '[' in the host");
     host = authority.substr(0, close + 1);
     std::string_view rest = authority.substr(close + 1);
     if (!rest.empty()) {
-      if (rest[0] != ':') return fail("unexpected characters after the IPv6 host");
+      if (rest[0] != ':')
+        return fail("unexpected characters after the IPv6 host");
       port = rest.substr(1);
       if (port.empty()) return fail("empty port");
     }
-  } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+  } else if (size_t colon = authority.rfind(':');
+             colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
     if (port.empty()) return fail("empty port");
   }
   if (host.empty() || host == "[]") return fail("no host");
   if (!port.empty()) {
-    if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
-        std::stoi(std::string(port)) < 1 || std::stoi(std::string(port)) > 65535) {
+    if (port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string_view::npos ||
+        std::stoi(std::string(port)) < 1 ||
+        std::stoi(std::string(port)) > 65535) {
       return fail("the port must be a number from 1 to 65535");
     }
   }

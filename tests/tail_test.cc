@@ -111,28 +111,35 @@ TEST_CASE("tail: a null text prints as empty, the link still follows") {
         "[Nov 28 12:00:00] <Nasqueron/ops>  \xE2\x80\x94 "
         "https://github.com/nasqueron/operations/compare/a...b");
   n.link.reset();
-  CHECK(FormatNotificationLine(n, kReceived) == "[Nov 28 12:00:00] <Nasqueron/ops> ");
+  CHECK(FormatNotificationLine(n, kReceived) ==
+        "[Nov 28 12:00:00] <Nasqueron/ops> ");
 }
 
 TEST_CASE("tail: non-ASCII text is printed as UTF-8, unchanged") {
   EnvGuard tz("TZ", "UTC");
   Notification n = Sample();
-  n.text = "T1210: r\xC3\xA9sum\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x9A\x80 \xE6\x97\xA5\xE6\x9C\xAC";
+  n.text =
+      "T1210: r\xC3\xA9sum\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x9A\x80 "
+      "\xE6\x97\xA5\xE6\x9C\xAC";
   n.link = "";
   CHECK(FormatNotificationLine(n, kReceived) ==
         "[Nov 28 12:00:00] <Nasqueron/ops> T1210: r\xC3\xA9sum\xC3\xA9 "
         "\xE2\x80\x94 \xF0\x9F\x9A\x80 \xE6\x97\xA5\xE6\x9C\xAC");
 }
 
-TEST_CASE("tail: control characters become spaces, one notification stays one line") {
+TEST_CASE(
+    "tail: control characters become spaces, one notification stays one line") {
   EnvGuard tz("TZ", "UTC");
   Notification n = Sample();
   n.project = "Nas\nqueron";
   n.group = "o\tps";
-  n.text = "line one\r\nline two \x1B[31mred\x1B[0m \xC2\x9B" "2J end\x7F";
+  n.text =
+      "line one\r\nline two \x1B[31mred\x1B[0m \xC2\x9B"
+      "2J end\x7F";
   n.link = "https://x/\ny";
   CHECK(FormatNotificationLine(n, kReceived) ==
-        "[Nov 28 12:00:00] <Nas queron/o ps> line one  line two  [31mred [0m  2J end  "
+        "[Nov 28 12:00:00] <Nas queron/o ps> line one  line two  [31mred [0m  "
+        "2J end  "
         "\xE2\x80\x94 https://x/ y");
 }
 
@@ -142,27 +149,33 @@ TEST_CASE("tail: the time is the notification's, converted to local time") {
   n.text = "t";
   {
     EnvGuard tz("TZ", "UTC");
-    CHECK(FormatNotificationLine(n, kReceived) == "[Nov 28 12:00:00] <Nasqueron/ops> t");
+    CHECK(FormatNotificationLine(n, kReceived) ==
+          "[Nov 28 12:00:00] <Nasqueron/ops> t");
   }
   {
     // Central European time, as a POSIX rule (no tzdata needed): UTC+1 in
     // November, UTC+2 in July.
     EnvGuard tz("TZ", "CET-1CEST,M3.5.0,M10.5.0/3");
-    CHECK(FormatNotificationLine(n, kReceived) == "[Nov 28 13:00:00] <Nasqueron/ops> t");
+    CHECK(FormatNotificationLine(n, kReceived) ==
+          "[Nov 28 13:00:00] <Nasqueron/ops> t");
     n.time = "2026-07-01T23:30:05Z";
-    CHECK(FormatNotificationLine(n, kReceived) == "[Jul 02 01:30:05] <Nasqueron/ops> t");
+    CHECK(FormatNotificationLine(n, kReceived) ==
+          "[Jul 02 01:30:05] <Nasqueron/ops> t");
   }
   {
     EnvGuard tz("TZ", "EST5");  // UTC-5: the day before.
     n.time = "2026-01-01T02:03:04+00:00";
-    CHECK(FormatNotificationLine(n, kReceived) == "[Dec 31 21:03:04] <Nasqueron/ops> t");
+    CHECK(FormatNotificationLine(n, kReceived) ==
+          "[Dec 31 21:03:04] <Nasqueron/ops> t");
     // An offset in the time itself is honoured.
     n.time = "2026-01-01T02:03:04+02:00";
-    CHECK(FormatNotificationLine(n, kReceived) == "[Dec 31 19:03:04] <Nasqueron/ops> t");
+    CHECK(FormatNotificationLine(n, kReceived) ==
+          "[Dec 31 19:03:04] <Nasqueron/ops> t");
   }
 }
 
-TEST_CASE("tail: a missing or unparseable time falls back to the receive time") {
+TEST_CASE(
+    "tail: a missing or unparseable time falls back to the receive time") {
   EnvGuard tz("TZ", "UTC");
   Notification n = Sample();
   n.link = "";
@@ -171,7 +184,8 @@ TEST_CASE("tail: a missing or unparseable time falls back to the receive time") 
                            "2026-02-30T12:00:00Z", "2026-11-28T24:00:00Z"}) {
     CAPTURE(time);
     n.time = time;
-    CHECK(FormatNotificationLine(n, kReceived) == "[Nov 28 08:00:00] <Nasqueron/ops> t");
+    CHECK(FormatNotificationLine(n, kReceived) ==
+          "[Nov 28 08:00:00] <Nasqueron/ops> t");
   }
 }
 
@@ -185,10 +199,11 @@ TEST_CASE("tail: RFC 3339 times parse to Unix seconds") {
   CHECK(ParseRfc3339("2000-03-01T00:00:00Z") == std::time_t{951868800});
   CHECK(ParseRfc3339("1969-12-31T23:59:59Z") == std::time_t{-1});
   for (const char* bad :
-       {"", "2026-11-28T08:00:00", "2026-11-28T08:00:00+0100", "2026-11-28T08:00Z",
-        "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-11-28T08:60:00Z",
-        "2026-11-28T08:00:61Z", "2026-11-28T08:00:00.Z", "2026-11-28T08:00:00Zjunk",
-        "2026-11-28X08:00:00Z", "+2026-11-28T08:00:00Z", "2026-11-28T08:00:00+24:00"}) {
+       {"", "2026-11-28T08:00:00", "2026-11-28T08:00:00+0100",
+        "2026-11-28T08:00Z", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z",
+        "2026-11-28T08:60:00Z", "2026-11-28T08:00:61Z", "2026-11-28T08:00:00.Z",
+        "2026-11-28T08:00:00Zjunk", "2026-11-28X08:00:00Z",
+        "+2026-11-28T08:00:00Z", "2026-11-28T08:00:00+24:00"}) {
     CAPTURE(bad);
     CHECK_FALSE(ParseRfc3339(bad).has_value());
   }
@@ -196,7 +211,8 @@ TEST_CASE("tail: RFC 3339 times parse to Unix seconds") {
 
 // ---- Parsing the stream's data ---------------------------------------------
 
-TEST_CASE("tail: ParseStreamNotification reads the bridge's notification data") {
+TEST_CASE(
+    "tail: ParseStreamNotification reads the bridge's notification data") {
   Result<Notification> n = ParseStreamNotification(
       R"({"id":"1-0000000042","time":"2026-11-28T12:00:00.123Z","service":"GitHub",)"
       R"("project":"Nasqueron","group":"","type":"push","text":"a\"b\n\u00e9\ud83d\ude80",)"
@@ -220,14 +236,15 @@ TEST_CASE("tail: ParseStreamNotification reads the bridge's notification data") 
 }
 
 TEST_CASE("tail: ParseStreamNotification survives any nesting in rawContent") {
-  std::string deep = R"({"text":"ok","rawContent":)" + std::string(100000, '[') +
-                     std::string(100000, ']') + "}";
+  std::string deep = R"({"text":"ok","rawContent":)" +
+                     std::string(100000, '[') + std::string(100000, ']') + "}";
   Result<Notification> n = ParseStreamNotification(deep);
   REQUIRE(n.ok());
   CHECK(n->text == "ok");
 }
 
-TEST_CASE("tail: ParseStreamNotification rejects what is not a notification object") {
+TEST_CASE(
+    "tail: ParseStreamNotification rejects what is not a notification object") {
   auto error = [](std::string_view data) {
     Result<Notification> n = ParseStreamNotification(data);
     return n.ok() ? std::string("ok") : n.status().message();
@@ -239,24 +256,32 @@ TEST_CASE("tail: ParseStreamNotification rejects what is not a notification obje
   CHECK(error(R"({"link":{"a":1}})") == "\"link\" must be a string or null");
   CHECK(error(R"({"id":["x"]})") == "\"id\" must be a string or null");
   CHECK(error("") == "not valid JSON at offset 0: The document is empty.");
-  CHECK(error(R"({"text":"a"} x)") ==
-        "not valid JSON at offset 13: The document root must not be followed by "
-        "other values.");
+  CHECK(
+      error(R"({"text":"a"} x)") ==
+      "not valid JSON at offset 13: The document root must not be followed by "
+      "other values.");
   CHECK(error(R"({"text":"a")").rfind("not valid JSON at offset 11: ", 0) == 0);
 }
 
 TEST_CASE("tail: a reset event's notice is its message, else its reason") {
-  CHECK(ResetNotice(R"({"reason":"gap-too-large","message":"missed 20000 notifications"})") ==
-        "stream reset: missed 20000 notifications");
-  CHECK(ResetNotice(R"({"reason":"upstream-reset"})") == "stream reset: upstream-reset");
-  CHECK(ResetNotice(R"({"reason":"x","message":"two\nlines"})") == "stream reset: two lines");
+  CHECK(
+      ResetNotice(
+          R"({"reason":"gap-too-large","message":"missed 20000 notifications"})") ==
+      "stream reset: missed 20000 notifications");
+  CHECK(ResetNotice(R"({"reason":"upstream-reset"})") ==
+        "stream reset: upstream-reset");
+  CHECK(ResetNotice(R"({"reason":"x","message":"two\nlines"})") ==
+        "stream reset: two lines");
   CHECK(ResetNotice("not json") == "stream reset: not json");
   CHECK(ResetNotice(R"({"message":5})") == "stream reset: {\"message\":5}");
 }
 
-// ---- URL ---------------------------------------------------------------------
+// ---- URL
+// ---------------------------------------------------------------------
 
-TEST_CASE("tail: filters become query parameters, percent-encoded, in a fixed order") {
+TEST_CASE(
+    "tail: filters become query parameters, percent-encoded, in a fixed "
+    "order") {
   StreamFilters f;
   f.services = {"Jenkins", "GitHub"};
   f.keys = {"nasqueron.ops.#", "*.ci.*"};
@@ -285,11 +310,13 @@ TEST_CASE("tail: the stream URL keeps an existing query and drops a fragment") {
   CHECK(build("http://h/events?a=1&") == "http://h/events?a=1&service=Jenkins");
   CHECK(build("https://api.nasqueron.org/notifications/events#top") ==
         "https://api.nasqueron.org/notifications/events?service=Jenkins");
-  CHECK(build("HTTP://[::1]:8080/events") == "HTTP://[::1]:8080/events?service=Jenkins");
+  CHECK(build("HTTP://[::1]:8080/events") ==
+        "HTTP://[::1]:8080/events?service=Jenkins");
   f = StreamFilters{};
   CHECK(build("http://h/events#x") == "http://h/events");
   f.backlog = 0;
-  CHECK(build("http://user:pw@h/events") == "http://user:pw@h/events?backlog=0");
+  CHECK(build("http://user:pw@h/events") ==
+        "http://user:pw@h/events?backlog=0");
 }
 
 TEST_CASE("tail: a URL that is not http(s) or has no host is refused") {
@@ -297,26 +324,34 @@ TEST_CASE("tail: a URL that is not http(s) or has no host is refused") {
     Result<std::string> url = BuildStreamUrl(base, StreamFilters{});
     return url.ok() ? std::string("ok") : url.status().message();
   };
-  CHECK(error("ftp://h/events") ==
-        "invalid URL \"ftp://h/events\": it must start with http:// or https://, "
-        "e.g. http://127.0.0.1:8080/events");
-  CHECK(error("127.0.0.1:8080/events").find("must start with http://") != std::string::npos);
-  CHECK(error("") .find("must start with http://") != std::string::npos);
+  CHECK(
+      error("ftp://h/events") ==
+      "invalid URL \"ftp://h/events\": it must start with http:// or https://, "
+      "e.g. http://127.0.0.1:8080/events");
+  CHECK(error("127.0.0.1:8080/events").find("must start with http://") !=
+        std::string::npos);
+  CHECK(error("").find("must start with http://") != std::string::npos);
   CHECK(error("http:///events") == "invalid URL \"http:///events\": no host");
   CHECK(error("http://") == "invalid URL \"http://\": no host");
-  CHECK(error("http://h:0/events").find("port must be a number from 1 to 65535") !=
+  CHECK(error("http://h:0/events")
+            .find("port must be a number from 1 to 65535") !=
         std::string::npos);
   CHECK(error("http://h:99999/events").find("port") != std::string::npos);
   CHECK(error("http://h:80x/events").find("port") != std::string::npos);
-  CHECK(error("http://h:/events") == "invalid URL \"http://h:/events\": empty port");
-  CHECK(error("http://[::1/events") == "invalid URL \"http://[::1/events\": unclosed '[' in the host");
+  CHECK(error("http://h:/events") ==
+        "invalid URL \"http://h:/events\": empty port");
+  CHECK(error("http://[::1/events") ==
+        "invalid URL \"http://[::1/events\": unclosed '[' in the host");
   CHECK(error("http://h/ev ents").find("percent-encoded") != std::string::npos);
-  CHECK(error("http://h/\xC3\xA9").find("percent-encoded") != std::string::npos);
-  CHECK(error("http://h/events\n").find("percent-encoded") != std::string::npos);
+  CHECK(error("http://h/\xC3\xA9").find("percent-encoded") !=
+        std::string::npos);
+  CHECK(error("http://h/events\n").find("percent-encoded") !=
+        std::string::npos);
   CHECK(error("https://h:443/events") == "ok");
 }
 
-// ---- Command line ------------------------------------------------------------
+// ---- Command line
+// ------------------------------------------------------------
 
 TailCommandLine Parse(std::vector<const char*> args) {
   args.insert(args.begin(), "notifications-tail");
@@ -326,9 +361,9 @@ TailCommandLine Parse(std::vector<const char*> args) {
 TEST_CASE("tail: the command line fills the options and the stream URL") {
   TailCommandLine cli =
       Parse({"--service", "Jenkins", "--service", "GitHub", "--group", "",
-             "--routing-key", "nasqueron.#", "--backlog", "10", "--json", "--once",
-             "--connect-timeout", "2.5", "--idle-timeout", "0", "--max-retry-delay", "5",
-             "http://127.0.0.1:8080/events"});
+             "--routing-key", "nasqueron.#", "--backlog", "10", "--json",
+             "--once", "--connect-timeout", "2.5", "--idle-timeout", "0",
+             "--max-retry-delay", "5", "http://127.0.0.1:8080/events"});
   REQUIRE(cli.action == TailCommandLine::Action::kRun);
   const TailOptions& o = cli.options;
   CHECK(o.url == "http://127.0.0.1:8080/events");
@@ -343,7 +378,8 @@ TEST_CASE("tail: the command line fills the options and the stream URL") {
 
   TailCommandLine plain = Parse({"http://h/events"});
   REQUIRE(plain.action == TailCommandLine::Action::kRun);
-  CHECK(plain.options.stream_url == "http://h/events");  // No backlog= unless asked.
+  CHECK(plain.options.stream_url ==
+        "http://h/events");  // No backlog= unless asked.
   CHECK_FALSE(plain.options.json);
   CHECK_FALSE(plain.options.once);
   CHECK(plain.options.connect_timeout == 10000ms);
@@ -361,11 +397,13 @@ TEST_CASE("tail: every flag can come from a NOTIFICATIONS_TAIL_ variable") {
   TailCommandLine cli = Parse({});
   REQUIRE(cli.action == TailCommandLine::Action::kRun);
   CHECK(cli.options.stream_url ==
-        "http://h/events?service=Jenkins&service=GitHub&key=%2A.ci.%23&backlog=3");
+        "http://h/"
+        "events?service=Jenkins&service=GitHub&key=%2A.ci.%23&backlog=3");
   CHECK(cli.options.json);
   CHECK(cli.options.idle_timeout == 7000ms);
   // The command line wins.
-  TailCommandLine both = Parse({"--service", "Phabricator", "http://other/events"});
+  TailCommandLine both =
+      Parse({"--service", "Phabricator", "http://other/events"});
   REQUIRE(both.action == TailCommandLine::Action::kRun);
   CHECK(both.options.stream_url ==
         "http://other/events?service=Phabricator&key=%2A.ci.%23&backlog=3");
@@ -378,13 +416,20 @@ TEST_CASE("tail: usage errors exit 2 with one line naming the problem") {
   };
   std::vector<Case> cases = {
       {{}, "notifications-tail: URL is required"},
-      {{"ftp://h/events"}, "notifications-tail: invalid URL \"ftp://h/events\": it must start with http://"},
-      {{"http:///events"}, "notifications-tail: invalid URL \"http:///events\": no host"},
+      {{"ftp://h/events"},
+       "notifications-tail: invalid URL \"ftp://h/events\": it must start with "
+       "http://"},
+      {{"http:///events"},
+       "notifications-tail: invalid URL \"http:///events\": no host"},
       {{"--backlog", "-1", "http://h/events"}, "notifications-tail: --backlog"},
-      {{"--backlog", "many", "http://h/events"}, "notifications-tail: --backlog"},
-      {{"--connect-timeout", "0", "http://h/events"}, "notifications-tail: --connect-timeout"},
-      {{"--bogus", "http://h/events"}, "notifications-tail: The following argument was not expected: --bogus"},
-      {{"http://a/events", "http://b/events"}, "notifications-tail: The following argument was not expected"},
+      {{"--backlog", "many", "http://h/events"},
+       "notifications-tail: --backlog"},
+      {{"--connect-timeout", "0", "http://h/events"},
+       "notifications-tail: --connect-timeout"},
+      {{"--bogus", "http://h/events"},
+       "notifications-tail: The following argument was not expected: --bogus"},
+      {{"http://a/events", "http://b/events"},
+       "notifications-tail: The following argument was not expected"},
   };
   for (const Case& c : cases) {
     TailCommandLine cli = Parse(c.args);
@@ -400,20 +445,22 @@ TEST_CASE("tail: --help lists every flag, --version prints the version") {
   CHECK(help.action == TailCommandLine::Action::kExit);
   CHECK(help.exit_code == 0);
   for (const char* flag :
-       {"URL", "--project", "--group", "--service", "--type", "--routing-key", "--backlog",
-        "--json", "--once", "--connect-timeout", "--idle-timeout", "--max-retry-delay",
-        "--version", "NOTIFICATIONS_TAIL_URL", "NOTIFICATIONS_TAIL_ROUTING_KEY",
-        "Exit codes"}) {
+       {"URL", "--project", "--group", "--service", "--type", "--routing-key",
+        "--backlog", "--json", "--once", "--connect-timeout", "--idle-timeout",
+        "--max-retry-delay", "--version", "NOTIFICATIONS_TAIL_URL",
+        "NOTIFICATIONS_TAIL_ROUTING_KEY", "Exit codes"}) {
     CAPTURE(flag);
     CHECK(help.text.find(flag) != std::string::npos);
   }
   TailCommandLine version = Parse({"--version"});
   CHECK(version.action == TailCommandLine::Action::kExit);
   CHECK(version.exit_code == 0);
-  CHECK(version.text == std::string("notifications-tail ") + NB_VERSION_STRING + "\n");
+  CHECK(version.text ==
+        std::string("notifications-tail ") + NB_VERSION_STRING + "\n");
 }
 
-// ---- Printer, retry delay, rejection messages --------------------------------
+// ---- Printer, retry delay, rejection messages
+// --------------------------------
 
 // Output sinks that record lines; thread-safe (a TailClient calls them on
 // its own thread).
@@ -464,43 +511,54 @@ SseParser::Event Event(std::string type, std::string data, std::string id) {
 }
 
 std::string Data(const std::string& id, const std::string& text) {
-  return R"({"id":")" + id + R"(","time":"2026-11-28T12:00:00Z","service":"GitHub",)"
-         R"("project":"Nasqueron","group":"ops","type":"push","text":")" + text +
-         R"(","link":""})";
+  return R"({"id":")" + id +
+         R"(","time":"2026-11-28T12:00:00Z","service":"GitHub",)"
+         R"("project":"Nasqueron","group":"ops","type":"push","text":")" +
+         text + R"(","link":""})";
 }
 
-TEST_CASE("tail: the printer prints notifications, notes resets, ignores the rest") {
+TEST_CASE(
+    "tail: the printer prints notifications, notes resets, ignores the rest") {
   EnvGuard tz("TZ", "UTC");
   Captured c;
   TailPrinter printer(false, c.sinks());
-  CHECK(printer.OnEvent(Event("notification", Data("1-1", "one"), "1-1"), kReceived));
+  CHECK(printer.OnEvent(Event("notification", Data("1-1", "one"), "1-1"),
+                        kReceived));
   CHECK(printer.OnEvent(Event("message", "hello", "1-1"), kReceived));
   CHECK(printer.OnEvent(Event("ping", "{}", "1-1"), kReceived));
-  CHECK(printer.OnEvent(Event("reset", R"({"reason":"gap-too-large","message":"m"})", ""),
+  CHECK(printer.OnEvent(
+      Event("reset", R"({"reason":"gap-too-large","message":"m"})", ""),
+      kReceived));
+  CHECK(printer.OnEvent(Event("notification", Data("1-2", "two"), "1-2"),
                         kReceived));
-  CHECK(printer.OnEvent(Event("notification", Data("1-2", "two"), "1-2"), kReceived));
   CHECK(printer.OnEvent(Event("notification", "[1]", "1-3"), kReceived));
-  CHECK(c.out() == std::vector<std::string>{"[Nov 28 12:00:00] <Nasqueron/ops> one",
-                                          "[Nov 28 12:00:00] <Nasqueron/ops> two"});
-  CHECK(c.err() == std::vector<std::string>{
-                     "stream reset: m",
-                     "skipped notification 1-3: not a JSON object"});
+  CHECK(c.out() ==
+        std::vector<std::string>{"[Nov 28 12:00:00] <Nasqueron/ops> one",
+                                 "[Nov 28 12:00:00] <Nasqueron/ops> two"});
+  CHECK(c.err() ==
+        std::vector<std::string>{
+            "stream reset: m", "skipped notification 1-3: not a JSON object"});
   CHECK(printer.printed() == 2);
 }
 
-TEST_CASE("tail: --json prints the data exactly as received, one object per line") {
+TEST_CASE(
+    "tail: --json prints the data exactly as received, one object per line") {
   Captured c;
   TailPrinter printer(true, c.sinks());
-  std::string data = R"({"id":"1-1","text":"caf\u00e9 \"q\" é","link":null, "x" : [1]})";
+  std::string data =
+      R"({"id":"1-1","text":"caf\u00e9 \"q\" é","link":null, "x" : [1]})";
   CHECK(printer.OnEvent(Event("notification", data, "1-1"), kReceived));
-  CHECK(printer.OnEvent(Event("notification", "{\"a\":\n1}", "1-2"), kReceived));
+  CHECK(
+      printer.OnEvent(Event("notification", "{\"a\":\n1}", "1-2"), kReceived));
   CHECK(printer.OnEvent(Event("notification", "not json", "1-3"), kReceived));
   CHECK(printer.OnEvent(Event("reset", R"({"message":"m"})", ""), kReceived));
   CHECK(c.out() == std::vector<std::string>{data, "{\"a\": 1}", "not json"});
   CHECK(c.err() == std::vector<std::string>{"stream reset: m"});
 }
 
-TEST_CASE("tail: a notification already printed is never printed twice, until a reset") {
+TEST_CASE(
+    "tail: a notification already printed is never printed twice, until a "
+    "reset") {
   Captured c;
   TailPrinter printer(true, c.sinks());
   for (const char* id : {"1-2", "1-3", "1-3", "1-1", "1-10"}) {
@@ -509,8 +567,8 @@ TEST_CASE("tail: a notification already printed is never printed twice, until a 
   CHECK(c.out() == std::vector<std::string>{"1-2", "1-3", "1-10"});
   CHECK(printer.skipped() == 2);
   CHECK(c.err() == std::vector<std::string>{
-                     "skipped notification 1-3: already printed (last 1-3)",
-                     "skipped notification 1-1: already printed (last 1-3)"});
+                       "skipped notification 1-3: already printed (last 1-3)",
+                       "skipped notification 1-1: already printed (last 1-3)"});
   CHECK(printer.OnEvent(Event("reset", "{}", ""), kReceived));
   CHECK(printer.OnEvent(Event("notification", "0-5", "0-5"), kReceived));
   CHECK(c.out().back() == "0-5");
@@ -523,7 +581,9 @@ TEST_CASE("tail: the printer reports an output that cannot be written") {
   CHECK_FALSE(printer.OnEvent(Event("notification", "{}", "1-1"), kReceived));
 }
 
-TEST_CASE("tail: the retry delay honours retry:, then backs off with jitter to a cap") {
+TEST_CASE(
+    "tail: the retry delay honours retry:, then backs off with jitter to a "
+    "cap") {
   const auto cap = 30000ms;
   CHECK(TailRetryDelay(3417ms, 1, cap, 0.99) == 3417ms);
   CHECK(TailRetryDelay(3417ms, 0, cap, 0.5) == 3417ms);
@@ -553,25 +613,34 @@ TEST_CASE("tail: a response is a stream only as 200 text/event-stream") {
 }
 
 TEST_CASE("tail: a response that is not a stream gets a one-line explanation") {
-  CHECK(DescribeRejectedStream("http://h:1/events", 404, "application/json",
-                               R"({"error":"not_found","message":"no"})") ==
-        "http://h:1/events answered HTTP 404: not a notifications bridge stream "
-        "(expected 200 text/event-stream)");
-  CHECK(DescribeRejectedStream("http://h:1/delivery/status", 200, "text/plain", "ALIVE") ==
-        "http://h:1/delivery/status answered with Content-Type text/plain: not a "
-        "notifications bridge stream (expected 200 text/event-stream) \xE2\x80\x94 is "
-        "the path right? A bridge's stream is at /events");
+  CHECK(
+      DescribeRejectedStream("http://h:1/events", 404, "application/json",
+                             R"({"error":"not_found","message":"no"})") ==
+      "http://h:1/events answered HTTP 404: not a notifications bridge stream "
+      "(expected 200 text/event-stream)");
+  CHECK(
+      DescribeRejectedStream("http://h:1/delivery/status", 200, "text/plain",
+                             "ALIVE") ==
+      "http://h:1/delivery/status answered with Content-Type text/plain: not a "
+      "notifications bridge stream (expected 200 text/event-stream) "
+      "\xE2\x80\x94 is "
+      "the path right? A bridge's stream is at /events");
   CHECK(DescribeRejectedStream("http://h:1/events?x=1", 200, "", "") ==
-        "http://h:1/events?x=1 answered without a Content-Type: not a notifications "
+        "http://h:1/events?x=1 answered without a Content-Type: not a "
+        "notifications "
         "bridge stream (expected 200 text/event-stream)");
-  CHECK(DescribeRejectedStream("http://h/events", 400, "application/json",
-                               R"({"error":"bad_request","message":"backlog must be a whole number, e.g. backlog=50"})") ==
-        "http://h/events answered HTTP 400: bad_request: backlog must be a whole "
-        "number, e.g. backlog=50");
-  CHECK(DescribeRejectedStream("http://h/events", 401, "application/json",
-                               R"({"error":"unauthorized","message":"wrong stream token"})") ==
+  CHECK(
+      DescribeRejectedStream(
+          "http://h/events", 400, "application/json",
+          R"({"error":"bad_request","message":"backlog must be a whole number, e.g. backlog=50"})") ==
+      "http://h/events answered HTTP 400: bad_request: backlog must be a whole "
+      "number, e.g. backlog=50");
+  CHECK(DescribeRejectedStream(
+            "http://h/events", 401, "application/json",
+            R"({"error":"unauthorized","message":"wrong stream token"})") ==
         "http://h/events answered HTTP 401: unauthorized: wrong stream token");
-  CHECK(DescribeRejectedStream("http://h/events", 400, "text/html", "<h1>Bad</h1>") ==
+  CHECK(DescribeRejectedStream("http://h/events", 400, "text/html",
+                               "<h1>Bad</h1>") ==
         "http://h/events answered HTTP 400: not a notifications bridge stream "
         "(expected 200 text/event-stream)");
   CHECK(DescribeRejectedStream("http://h/events", 502, "text/html", "") ==
@@ -579,13 +648,15 @@ TEST_CASE("tail: a response that is not a stream gets a one-line explanation") {
         "(expected 200 text/event-stream)");
 }
 
-// ---- The real binary against the real mock and bridge -------------------------
+// ---- The real binary against the real mock and bridge
+// -------------------------
 
 std::string Body(const std::string& service, const std::string& group,
                  const std::string& type, const std::string& text,
                  const std::string& link = "") {
-  return "{\"service\":\"" + service + "\",\"group\":\"" + group + "\",\"type\":\"" +
-         type + "\",\"text\":\"" + text + "\",\"link\":\"" + link + "\"}";
+  return "{\"service\":\"" + service + "\",\"group\":\"" + group +
+         "\",\"type\":\"" + type + "\",\"text\":\"" + text + "\",\"link\":\"" +
+         link + "\"}";
 }
 
 std::unique_ptr<ChildProcess> Tail(std::vector<std::string> args) {
@@ -631,7 +702,8 @@ void WaitForClients(const BridgeProcess& bridge, int n) {
   const std::string gauge =
       "notifications_bridge_clients_connected " + std::to_string(n) + "\n";
   for (int i = 0; i < 500; ++i) {
-    if (testing::HttpRequestTo(bridge.url("/metrics")).body.find(gauge) != std::string::npos) {
+    if (testing::HttpRequestTo(bridge.url("/metrics")).body.find(gauge) !=
+        std::string::npos) {
       return;
     }
     std::this_thread::sleep_for(20ms);
@@ -639,7 +711,8 @@ void WaitForClients(const BridgeProcess& bridge, int n) {
   FAIL("the bridge never had " << n << " client(s)");
 }
 
-TEST_CASE("tail: the binary prints each posted notification in the line format") {
+TEST_CASE(
+    "tail: the binary prints each posted notification in the line format") {
   EnvGuard tz("TZ", "UTC");  // Inherited by the child.
   MockApiProcess mock;
   BridgeProcess bridge(mock.base_url());
@@ -647,13 +720,19 @@ TEST_CASE("tail: the binary prints each posted notification in the line format")
   auto text = Tail({bridge.url("/events")});
   auto json = Tail({"--json", bridge.url("/events")});
   WaitForClients(bridge, 2);
-  REQUIRE_FALSE(mock.Post(Body("GitHub", "ops", "push", "dereckson pushed 1 commit",
-                               "https://github.com/nasqueron/operations")).empty());
-  REQUIRE_FALSE(mock.Post(R"({"service":"Phabricator","group":"devtools","type":"TASK",)"
-                          R"("text":"T1210: r\u00e9sum\u00e9 \u2014 \ud83d\ude80\nsecond line","link":""})")
-                    .empty());
-  REQUIRE_FALSE(mock.Post(R"({"service":"Jenkins","group":"","type":"started","text":null,"link":null})")
-                    .empty());
+  REQUIRE_FALSE(
+      mock.Post(Body("GitHub", "ops", "push", "dereckson pushed 1 commit",
+                     "https://github.com/nasqueron/operations"))
+          .empty());
+  REQUIRE_FALSE(
+      mock.Post(
+              R"({"service":"Phabricator","group":"devtools","type":"TASK",)"
+              R"("text":"T1210: r\u00e9sum\u00e9 \u2014 \ud83d\ude80\nsecond line","link":""})")
+          .empty());
+  REQUIRE_FALSE(
+      mock.Post(
+              R"({"service":"Jenkins","group":"","type":"started","text":null,"link":null})")
+          .empty());
   std::vector<std::string> lines = Lines(*text, 3, 10s);
   std::vector<std::string> objects = Lines(*json, 3, 10s);
   REQUIRE(lines.size() == 3);
@@ -679,14 +758,17 @@ TEST_CASE("tail: the binary prints each posted notification in the line format")
   CHECK(json->Wait(5s) == 0);
 }
 
-TEST_CASE("tail: --json prints each event's data exactly as the bridge sent it") {
+TEST_CASE(
+    "tail: --json prints each event's data exactly as the bridge sent it") {
   MockApiProcess mock;
   BridgeProcess bridge(mock.base_url());
   auto tail = Tail({"--json", bridge.url("/events")});
   SseClient reference(bridge.url("/events"));
   WaitForClients(bridge, 2);
-  mock.Post(Body("GitHub", "ops", "push", "a \\\"quoted\\\" \\u00e9", "https://x/y"));
-  mock.Post(R"({"service":"Jenkins","group":"ci","type":"completed.failure","text":null,"link":null})");
+  mock.Post(
+      Body("GitHub", "ops", "push", "a \\\"quoted\\\" \\u00e9", "https://x/y"));
+  mock.Post(
+      R"({"service":"Jenkins","group":"ci","type":"completed.failure","text":null,"link":null})");
   auto events = reference.WaitFor(2, 10s);
   std::vector<std::string> objects = Lines(*tail, 2, 10s);
   REQUIRE(events.size() == 2);
@@ -696,11 +778,14 @@ TEST_CASE("tail: --json prints each event's data exactly as the bridge sent it")
   CHECK(objects[0].find(R"("text":"a \"quoted\" é")") != std::string::npos);
 }
 
-TEST_CASE("tail: --service Jenkins prints only Jenkins notifications (filtered by the bridge)") {
+TEST_CASE(
+    "tail: --service Jenkins prints only Jenkins notifications (filtered by "
+    "the bridge)") {
   MockApiProcess mock;
   BridgeProcess bridge(mock.base_url());
   auto tail = Tail({"--service", "Jenkins", bridge.url("/events")});
-  auto ops = Tail({"--routing-key", "nasqueron.ops.#", "--type", "push", bridge.url("/events")});
+  auto ops = Tail({"--routing-key", "nasqueron.ops.#", "--type", "push",
+                   bridge.url("/events")});
   WaitForClients(bridge, 2);
   mock.Post(Body("GitHub", "ops", "push", "g1"));
   mock.Post(Body("Jenkins", "ci", "started", "j1"));
@@ -725,7 +810,8 @@ TEST_CASE("tail: --service Jenkins prints only Jenkins notifications (filtered b
 
 TEST_CASE("tail: --backlog N first prints the N most recent notifications") {
   MockApiProcess mock;
-  for (int i = 0; i < 6; ++i) mock.Post(Body("GitHub", "ops", "push", "old" + std::to_string(i)));
+  for (int i = 0; i < 6; ++i)
+    mock.Post(Body("GitHub", "ops", "push", "old" + std::to_string(i)));
   BridgeProcess bridge(mock.base_url());
   std::this_thread::sleep_for(500ms);  // Its first polls fill its history.
   auto tail = Tail({"--backlog", "3", bridge.url("/events")});
@@ -740,7 +826,9 @@ TEST_CASE("tail: --backlog N first prints the N most recent notifications") {
   CHECK(AfterTime(live[0]) == "<Nasqueron/ops> live");
 }
 
-TEST_CASE("tail: after the bridge is killed and restarted, every notification is printed once, in order") {
+TEST_CASE(
+    "tail: after the bridge is killed and restarted, every notification is "
+    "printed once, in order") {
   MockApiProcess mock;
   const std::vector<std::string> fast = {"--retry", "0.2"};
   auto bridge = std::make_unique<BridgeProcess>(mock.base_url(), fast);
@@ -749,18 +837,24 @@ TEST_CASE("tail: after the bridge is killed and restarted, every notification is
   auto tail = Tail({"--json", bridge->url("/events")});
   WaitForClients(*bridge, 1);
   std::vector<std::string> expected;
-  for (int i = 0; i < 3; ++i) expected.push_back(mock.Post(Body("GitHub", "ops", "push", "before" + std::to_string(i))));
+  for (int i = 0; i < 3; ++i)
+    expected.push_back(
+        mock.Post(Body("GitHub", "ops", "push", "before" + std::to_string(i))));
   std::vector<std::string> seen = Lines(*tail, 3, 10s);
   REQUIRE(seen.size() == 3);
 
   bridge->process->Signal(SIGKILL);
   REQUIRE(bridge->process->Wait(5s) >= 0);
-  for (int i = 0; i < 3; ++i) expected.push_back(mock.Post(Body("GitHub", "ops", "push", "during" + std::to_string(i))));
+  for (int i = 0; i < 3; ++i)
+    expected.push_back(
+        mock.Post(Body("GitHub", "ops", "push", "during" + std::to_string(i))));
   // The tail retries against the closed port meanwhile (connection refused).
   CHECK(WaitForStderr(*tail, "cannot connect to", 10s));
   bridge = std::make_unique<BridgeProcess>(mock.base_url(), fast, port);
   REQUIRE(bridge->port == port);
-  for (int i = 0; i < 3; ++i) expected.push_back(mock.Post(Body("GitHub", "ops", "push", "after" + std::to_string(i))));
+  for (int i = 0; i < 3; ++i)
+    expected.push_back(
+        mock.Post(Body("GitHub", "ops", "push", "after" + std::to_string(i))));
 
   std::vector<std::string> more = Lines(*tail, 6, 20s);
   seen.insert(seen.end(), more.begin(), more.end());
@@ -777,8 +871,10 @@ TEST_CASE("tail: after the bridge is killed and restarted, every notification is
   std::string err = tail->Stderr();
   CAPTURE(err);
   CHECK(err.find("stream interrupted: ") != std::string::npos);
-  CHECK(err.find("reconnected, resuming after " + expected[2]) != std::string::npos);
-  CHECK(err.find("skipped") == std::string::npos);  // The bridge sent no duplicate.
+  CHECK(err.find("reconnected, resuming after " + expected[2]) !=
+        std::string::npos);
+  CHECK(err.find("skipped") ==
+        std::string::npos);  // The bridge sent no duplicate.
   tail->Signal(SIGINT);
   CHECK(tail->Wait(5s) == 0);
 }
@@ -793,7 +889,8 @@ TEST_CASE("tail: a reset prints a notice on stderr and the stream goes on") {
   REQUIRE(first.size() == 1);
   CHECK(AfterTime(first[0]) == "<Nasqueron/ops> first");
   // Between two polls, more than the API retains: the bridge resets.
-  for (int i = 0; i < 12; ++i) mock.Post(Body("GitHub", "ops", "push", "burst" + std::to_string(i)));
+  for (int i = 0; i < 12; ++i)
+    mock.Post(Body("GitHub", "ops", "push", "burst" + std::to_string(i)));
   CHECK(WaitForStderr(*tail, "stream reset: ", 10s));
   std::vector<std::string> retained = Lines(*tail, 5, 10s);
   REQUIRE(retained.size() == 5);
@@ -819,19 +916,22 @@ TEST_CASE("tail: --once exits 0 when the bridge ends the stream") {
   // Without --once, the same end is followed by a reconnection after the
   // bridge's (long) retry:.
   auto again = Tail({bridge.url("/events")});
-  CHECK(WaitForStderr(*again, "the bridge ended the stream; reconnecting in ", 10s));
+  CHECK(WaitForStderr(*again, "the bridge ended the stream; reconnecting in ",
+                      10s));
   again->Signal(SIGTERM);
   CHECK(again->Wait(5s) == 0);
 }
 
-TEST_CASE("tail: --once after a bridge shutdown exits 0 on a clean end, 1 on a cut") {
+TEST_CASE(
+    "tail: --once after a bridge shutdown exits 0 on a clean end, 1 on a cut") {
   MockApiProcess mock;
   BridgeProcess bridge(mock.base_url());
   auto tail = Tail({"--once", bridge.url("/events")});
   WaitForClients(bridge, 1);
   mock.Post(Body("GitHub", "ops", "push", "only"));
   REQUIRE(Lines(*tail, 1, 10s).size() == 1);
-  bridge.process->Signal(SIGTERM);  // Should end every stream with its final chunk.
+  bridge.process->Signal(
+      SIGTERM);  // Should end every stream with its final chunk.
   int code = tail->Wait(10s);
   std::string err = tail->Stderr();
   CAPTURE(err);
@@ -882,12 +982,14 @@ TEST_CASE("tail: a refused port exits 1 with 'cannot connect to'") {
   auto tail = Tail({url});
   CHECK(tail->Wait(10s) == 1);
   std::string err = tail->Stderr();
-  CHECK(err.rfind("notifications-tail: cannot connect to " + url + ": ", 0) == 0);
+  CHECK(err.rfind("notifications-tail: cannot connect to " + url + ": ", 0) ==
+        0);
   CHECK(err.find("Connection refused") != std::string::npos);
   CHECK(err.find('\n') == err.size() - 1);
 }
 
-TEST_CASE("tail: a URL that is not a bridge stream exits 1 with a clear message") {
+TEST_CASE(
+    "tail: a URL that is not a bridge stream exits 1 with a clear message") {
   MockApiProcess mock;
   BridgeProcess bridge(mock.base_url());
   struct Case {
@@ -898,18 +1000,25 @@ TEST_CASE("tail: a URL that is not a bridge stream exits 1 with a clear message"
   const std::string mock_status =
       "http://127.0.0.1:" + std::to_string(mock.port) + "/delivery/status";
   std::vector<Case> cases = {
-      {mock_status, {},
+      {mock_status,
+       {},
        "notifications-tail: " + mock_status +
-           " answered with Content-Type text/plain: not a notifications bridge stream "
+           " answered with Content-Type text/plain: not a notifications bridge "
+           "stream "
            "(expected 200 text/event-stream) \xE2\x80\x94 is the path right? A "
            "bridge's stream is at /events\n"},
-      {bridge.url("/nothing/here"), {},
+      {bridge.url("/nothing/here"),
+       {},
        "notifications-tail: " + bridge.url("/nothing/here") +
-           " answered HTTP 404: not a notifications bridge stream (expected 200 "
-           "text/event-stream) \xE2\x80\x94 is the path right? A bridge's stream is at "
+           " answered HTTP 404: not a notifications bridge stream (expected "
+           "200 "
+           "text/event-stream) \xE2\x80\x94 is the path right? A bridge's "
+           "stream is at "
            "/events\n"},
-      {bridge.url("/events"), {"--routing-key", "nasqueron.ops#"},
-       "notifications-tail: " + bridge.url("/events") + " answered HTTP 400: "
+      {bridge.url("/events"),
+       {"--routing-key", "nasqueron.ops#"},
+       "notifications-tail: " + bridge.url("/events") +
+           " answered HTTP 400: "
            "bad_request: key: "},
   };
   for (const Case& c : cases) {
@@ -934,11 +1043,13 @@ TEST_CASE("tail: the binary answers --help and --version") {
   CHECK(usage == "Usage: notifications-tail [OPTIONS] URL");
   CHECK(help->Wait(10s) == 0);
   auto version = Tail({"--version"});
-  CHECK(version->WaitForLine("", 10s) == std::string("notifications-tail ") + NB_VERSION_STRING);
+  CHECK(version->WaitForLine("", 10s) ==
+        std::string("notifications-tail ") + NB_VERSION_STRING);
   CHECK(version->Wait(10s) == 0);
 }
 
-// ---- TailClient in-process ----------------------------------------------------
+// ---- TailClient in-process
+// ----------------------------------------------------
 
 TailOptions OptionsFor(const std::string& url) {
   TailOptions o;
@@ -970,20 +1081,25 @@ TEST_CASE("tail: TailClient::Stop() from another thread ends Run() promptly") {
   CHECK(stopped.Run().ok());
 }
 
-TEST_CASE("tail: TailClient's first-connection failures are errors, with their kind") {
+TEST_CASE(
+    "tail: TailClient's first-connection failures are errors, with their "
+    "kind") {
   MockApiProcess mock;
   Captured c;
-  TailClient not_stream(OptionsFor("http://127.0.0.1:" + std::to_string(mock.port) +
-                                   "/delivery/status"),
-                        c.sinks());
+  TailClient not_stream(
+      OptionsFor("http://127.0.0.1:" + std::to_string(mock.port) +
+                 "/delivery/status"),
+      c.sinks());
   Status status = not_stream.Run();
   CHECK(status.code() == Status::Code::kInvalidArgument);
-  CHECK(status.message().find("not a notifications bridge stream") != std::string::npos);
+  CHECK(status.message().find("not a notifications bridge stream") !=
+        std::string::npos);
   int port = mock.port;
   mock.process->Signal(SIGKILL);
   mock.process->Wait(5s);
-  TailClient refused(OptionsFor("http://127.0.0.1:" + std::to_string(port) + "/events"),
-                     c.sinks());
+  TailClient refused(
+      OptionsFor("http://127.0.0.1:" + std::to_string(port) + "/events"),
+      c.sinks());
   status = refused.Run();
   CHECK(status.code() == Status::Code::kUnavailable);
   CHECK(status.message().rfind("cannot connect to http://127.0.0.1:", 0) == 0);
@@ -991,9 +1107,11 @@ TEST_CASE("tail: TailClient's first-connection failures are errors, with their k
   CHECK(c.err().empty());
 }
 
-TEST_CASE("tail: a silent stream is taken as dead after --idle-timeout and resumed") {
+TEST_CASE(
+    "tail: a silent stream is taken as dead after --idle-timeout and resumed") {
   MockApiProcess mock;
-  BridgeProcess bridge(mock.base_url(), {"--heartbeat", "30", "--retry", "0.1"});
+  BridgeProcess bridge(mock.base_url(),
+                       {"--heartbeat", "30", "--retry", "0.1"});
   Captured c;
   TailOptions o = OptionsFor(bridge.url("/events"));
   o.json = true;
@@ -1009,12 +1127,15 @@ TEST_CASE("tail: a silent stream is taken as dead after --idle-timeout and resum
   client.Stop();
   runner.join();
   std::vector<std::string> got;
-  for (const std::string& object : c.out()) got.push_back(ParseStreamNotification(object)->id);
+  for (const std::string& object : c.out())
+    got.push_back(ParseStreamNotification(object)->id);
   CHECK(got == ids);
   std::vector<std::string> err = c.err();
   REQUIRE_FALSE(err.empty());
-  CHECK(err[0].rfind("stream silent for 0.7 s (not even a heartbeat): taken as dead; "
-                       "reconnecting in ", 0) == 0);
+  CHECK(err[0].rfind(
+            "stream silent for 0.7 s (not even a heartbeat): taken as dead; "
+            "reconnecting in ",
+            0) == 0);
   bool resumed = false;
   for (const std::string& line : err) {
     if (line == "reconnected, resuming after " + ids[0]) resumed = true;
