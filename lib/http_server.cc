@@ -416,6 +416,15 @@ void BridgeServer::Stop() {
   Impl& d = *impl_;
   if (!d.started || d.stopped) return;
   d.stopped = true;
+  // httplib's chunked writer stops without the final chunk once the server
+  // is stopping: let streams (woken by EventHub::Shutdown) write their end
+  // first, for a bounded time (a client that stopped reading may hold its
+  // stream up to the write timeout; it is then cut).
+  auto drain_until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (d.metrics.clients_connected.load() > 0 && d.hub.IsShutdown() &&
+         std::chrono::steady_clock::now() < drain_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   d.server.stop();
   if (d.listener.joinable()) d.listener.join();
   // Connections still running (streams end once the hub is shut down,

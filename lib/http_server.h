@@ -88,7 +88,9 @@ class BridgeServer {
   // The bound port (after Start()).
   int port() const;
   // Stops accepting, waits for every connection to finish. Streams end when
-  // the hub is shut down: call EventHub::Shutdown() first. Idempotent.
+  // the hub is shut down: call EventHub::Shutdown() first; Stop() then
+  // gives them up to 3 s to write their last chunk before closing.
+  // Idempotent.
   void Stop();
 
   // Worker threads alive now, and the most ever alive (for tests/metrics).
