@@ -7,6 +7,7 @@
 #include "curl_http_client.h"
 #include "logger.h"
 #include "service.h"
+#include "termination_signals.h"
 
 int main(int argc, char** argv) {
   using namespace notifications;
@@ -15,12 +16,8 @@ int main(int argc, char** argv) {
     (cli.exit_code == 0 ? std::cout : std::cerr) << cli.text;
     return cli.exit_code;
   }
-  // Block the signals before any thread starts, so only sigwait sees them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Before any thread starts, so only signals.Wait() sees them.
+  TerminationSignals signals;
   signal(SIGPIPE, SIG_IGN);  // A vanished client is a failed write, not a death.
 
   CurlGlobal curl;
@@ -49,9 +46,8 @@ int main(int argc, char** argv) {
               ", polling " + cli.config.delivery_url + " every " +
               std::to_string(cli.config.poll_interval.count()) + " ms");
 
-  int sig = 0;
-  sigwait(&signals, &sig);
-  logger.Info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+  int sig = signals.Wait();
+  logger.Info(std::string("received ") + TerminationSignals::Name(sig) +
               ", stopping");
   service.Stop();
   logger.Info("stopped");

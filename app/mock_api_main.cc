@@ -12,6 +12,7 @@
 #include "logger.h"
 #include "mock_config.h"
 #include "mock_delivery_api.h"
+#include "termination_signals.h"
 
 int main(int argc, char** argv) {
   using namespace notifications;
@@ -29,11 +30,7 @@ int main(int argc, char** argv) {
 
   // Blocked before any thread starts, so that every thread inherits the
   // mask and only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  TerminationSignals stop_signals;
   std::signal(SIGPIPE, SIG_IGN);  // A client gone mid-answer is not fatal.
 
   SystemClock clock;
@@ -56,10 +53,9 @@ int main(int argc, char** argv) {
               api.port(), options.base_path.c_str());
   std::fflush(stdout);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  int signal_number = stop_signals.Wait();
   logger.Info(std::string("received ") +
-              (signal_number == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+              TerminationSignals::Name(signal_number) + ", stopping");
   api.Stop();
   return 0;
 }

@@ -11,6 +11,7 @@
 #include "curl_http_client.h"
 #include "tail_client.h"
 #include "tail_config.h"
+#include "termination_signals.h"
 
 int main(int argc, char** argv) {
   using namespace notifications;
@@ -22,11 +23,7 @@ int main(int argc, char** argv) {
   // Block the signals before any thread starts, so only sigwait sees them.
   // SIGPIPE keeps its default: `notifications-tail URL | head` ends quietly
   // when head does, like any Unix filter.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  TerminationSignals signals;
 
   CurlGlobal curl;
   TailSinks sinks;
@@ -41,8 +38,7 @@ int main(int argc, char** argv) {
   };
   TailClient client(cli.options, sinks);
   std::thread watcher([&signals, &client] {
-    int sig = 0;
-    sigwait(&signals, &sig);
+    signals.Wait();
     client.Stop();
   });
   Status status = client.Run();
