@@ -118,10 +118,12 @@ class NginxProxy {
           NginxBinary(), "-p", dir_ + "/", "-c", dir_ + "/nginx.conf", "-e",
           dir_ + "/error.log", "-g", "daemon off;"});
       REQUIRE(process_->started());
-      // Ready when it answers through to the bridge.
+      // Ready when nginx itself answers (a server of another test may have
+      // taken the port between FreePort() and nginx's bind).
       for (auto deadline = Clock::now() + 10s; Clock::now() < deadline;) {
         if (process_->Wait(0ms) != -1) break;  // Exited: port taken or bad config.
-        if (HttpRequestTo(Url(port, "/status")).status != 0) {
+        auto probe = HttpRequestTo(Url(port, "/status"));
+        if (probe.status != 0 && probe.headers["server"].rfind("nginx", 0) == 0) {
           port_ = port;
           break;
         }

@@ -61,7 +61,7 @@ function freePort() {
   });
 }
 
-/** GET on 127.0.0.1:port; resolves { status, body }, or { status: 0 } when refused. */
+/** GET on 127.0.0.1:port; resolves { status, server, body }, or { status: 0 } when refused. */
 function get(port, path) {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
@@ -70,9 +70,9 @@ function get(port, path) {
       res.on('data', (c) => {
         body += c;
       });
-      res.on('end', () => resolve({ status: res.statusCode, body }));
+      res.on('end', () => resolve({ status: res.statusCode, server: res.headers.server ?? '', body }));
     });
-    req.on('error', () => resolve({ status: 0, body: '' }));
+    req.on('error', () => resolve({ status: 0, server: '', body: '' }));
   });
 }
 
@@ -130,7 +130,9 @@ http {
     }
   };
   const deadline = Date.now() + 10000;
-  while ((await get(port, `${ENTRY_POINT}/status`)).status === 0) {
+  // Ready when nginx itself answers (another process may have taken the
+  // port between freePort() and nginx's bind: then nginx exits).
+  while (!(await get(port, `${ENTRY_POINT}/status`)).server.startsWith('nginx')) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`nginx did not start:\n${stderr}\n${errorLog()}`);
