@@ -115,8 +115,8 @@ grep -q 'ALIVE' <<<"$hc" || fail "HEALTHCHECK does not expect ALIVE"
 # The image's ENV, with the test's port, and the entry point Salt sets.
 declare -a image_env=()
 read -r -a image_env <<<"${env_line#ENV }"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-run_env=("${image_env[@]}" "NOTIFICATIONS_BRIDGE_LISTEN=127.0.0.1:$port"
+# A free loopback port instead of 0.0.0.0:80 (read back from the bridge).
+run_env=("${image_env[@]}" "NOTIFICATIONS_BRIDGE_LISTEN=127.0.0.1:0"
          "NOTIFICATIONS_BRIDGE_STATE_FILE=$work/cursor" "API_ENTRY_POINT=/notifications")
 env -i PATH=/usr/bin:/bin "${run_env[@]}" "$p$entry" \
   --delivery-url http://127.0.0.1:9/delivery --log-level error >"$work/bridge.out" 2>&1 &
@@ -125,8 +125,9 @@ for _ in $(seq 100); do
   grep -q 'listening on' "$work/bridge.out" 2>/dev/null && break
   sleep 0.1
 done
-grep -q "listening on http://127.0.0.1:$port/notifications/" "$work/bridge.out" \
-  || { cat "$work/bridge.out" >&2; fail "bridge with the image's ENV did not start under /notifications"; }
+port="$(grep -o 'listening on http://127.0.0.1:[0-9]*/notifications/' "$work/bridge.out" | cut -d: -f3 | cut -d/ -f1 || true)"
+[ -n "$port" ] || { cat "$work/bridge.out" >&2; fail "bridge with the image's ENV did not start under /notifications"; }
+run_env+=("NOTIFICATIONS_BRIDGE_LISTEN=127.0.0.1:$port")
 env -i PATH=/usr/bin:/bin "${run_env[@]}" sh -c "$hc" || fail "HEALTHCHECK fails on a healthy bridge"
 echo "HEALTHCHECK on a live bridge: ok"
 kill "${pids[-1]}"

@@ -22,7 +22,6 @@ exits 77 (skipped) without them.
 import os
 import pathlib
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -71,12 +70,6 @@ class FakeSalt(dict):
 def render(path, **context):
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     return env.from_string(path.read_text()).render(**context)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(argv, env):
@@ -163,13 +156,12 @@ def main():
     mock, mock_port, _ = start([mock_exe, "--port", "0", "--log-level", "warn"], dict(os.environ))
     bridge = None
     try:
-        port = free_port()
         env = {"PATH": "/usr/bin:/bin", **environment,
                "NOTIFICATIONS_BRIDGE_DELIVERY_URL": f"http://127.0.0.1:{mock_port}/delivery",
-               # What the image sets (packaging/docker/Dockerfile), on a test port.
-               "NOTIFICATIONS_BRIDGE_LISTEN": f"127.0.0.1:{port}",
+               # The image listens on 0.0.0.0:80; here a free loopback port.
+               "NOTIFICATIONS_BRIDGE_LISTEN": "127.0.0.1:0",
                "NOTIFICATIONS_BRIDGE_LOG_LEVEL": "warn"}
-        bridge, _, line = start([bridge_exe], env)
+        bridge, port, line = start([bridge_exe], env)
         print(f"bridge: {line.strip()}")
         # paas_docker._get_health_check_url, app_port replaced by the test's.
         url = f"http://localhost:{port}{health_url_path}"
