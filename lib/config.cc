@@ -46,9 +46,9 @@ Result<std::string> ReadSecretFile(const std::string& path,
     return Status::InvalidArgument("cannot read token file " + path +
                                    ": permission denied");
   }
-  if (warnings && (st.st_mode & (S_IRGRP | S_IROTH))) {
+  if (warnings && (st.st_mode & (S_IRWXG | S_IRWXO))) {
     warnings->push_back("token file " + path +
-                        " is readable by other users; chmod 600 it");
+                        " is accessible to group or others; chmod 600 it");
   }
   std::string line;
   std::getline(in, line);

@@ -82,7 +82,8 @@ bool ParseListenAddress(const std::string& text, std::string* host, int* port,
                         std::string* error);
 
 // Reads a secret from `path`: the first line, surrounding whitespace
-// trimmed. Adds to `warnings` when the file is readable by group/others.
+// trimmed (shared by every program that takes a --token-file). Adds to
+// `warnings` when group or others have any access to the file.
 Result<std::string> ReadSecretFile(const std::string& path,
                                    std::vector<std::string>* warnings);
 

@@ -1,5 +1,7 @@
 #include "mock_config.h"
 
+#include "config.h"
+
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -25,32 +27,6 @@ std::string Trim(const std::string& s) {
   if (begin == std::string::npos) return "";
   size_t end = s.find_last_not_of(kSpace);
   return s.substr(begin, end - begin + 1);
-}
-
-// The token is the file's first line, trimmed: a trailing newline from an
-// editor or `echo` must not become part of it.
-Result<std::string> ReadTokenFile(const std::string& path,
-                                  std::vector<std::string>* warnings) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Status::InvalidArgument("--token-file: cannot open " + path + ": " +
-                                   std::strerror(errno));
-  }
-  std::string line;
-  std::getline(in, line);
-  std::string token = Trim(line);
-  if (token.empty()) {
-    return Status::InvalidArgument(
-        "--token-file: " + path + " is empty; put the token on its first line");
-  }
-  struct stat st;
-  if (stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    warnings->push_back("token file " + path +
-                        " is accessible to group or others; consider "
-                        "chmod 600 " +
-                        path);
-  }
-  return token;
 }
 
 const char* const kFlagsWithEnv[][2] = {
@@ -290,10 +266,10 @@ Result<MockCommandLine> ParseMockCommandLine(int argc,
           std::string("give the token once: --token-file or ") + kTokenEnv +
           ", not both");
     }
-    Result<std::string> token = ReadTokenFile(token_file, &out.warnings);
+    Result<std::string> token = ReadSecretFile(token_file, &out.warnings);
     if (!token.ok()) {
-      return Status::InvalidArgument(
-          WithEnvSource(token.status().message(), argc, argv));
+      return Status::InvalidArgument(WithEnvSource(
+          "--token-file: " + token.status().message(), argc, argv));
     }
     api.token = *token;
   } else if (has_env_token) {
