@@ -45,6 +45,7 @@ void EventHub::Publish(std::vector<Notification> batch) {
     }
   }
   cv_.notify_all();
+  Wake();
 }
 
 void EventHub::Reset(const std::string& reason, const std::string& message) {
@@ -60,6 +61,7 @@ void EventHub::Reset(const std::string& reason, const std::string& message) {
     ring_.push_back(std::move(e));
   }
   cv_.notify_all();
+  Wake();
 }
 
 EventHub::Snapshot EventHub::TakeSnapshot() const {
@@ -83,6 +85,19 @@ EventHub::WaitStatus EventHub::WaitForEvents(uint64_t after_seq,
   });
   if (shutdown_) return WaitStatus::kShutdown;
   if (!ready) return WaitStatus::kTimeout;
+  return ReadLocked(after_seq, max_events, out);
+}
+
+EventHub::WaitStatus EventHub::ReadAfter(uint64_t after_seq, size_t max_events,
+                                         std::vector<HubEventPtr>* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (shutdown_) return WaitStatus::kShutdown;
+  if (last_seq_ <= after_seq) return WaitStatus::kTimeout;
+  return ReadLocked(after_seq, max_events, out);
+}
+
+EventHub::WaitStatus EventHub::ReadLocked(uint64_t after_seq, size_t max_events,
+                                          std::vector<HubEventPtr>* out) const {
   // The ring holds consecutive seqs; a reset marker at its front means
   // everything older was dropped on purpose and the marker tells the stream.
   const HubEvent& front = *ring_.front();
@@ -91,9 +106,37 @@ EventHub::WaitStatus EventHub::WaitForEvents(uint64_t after_seq,
   }
   size_t start = 0;
   if (after_seq >= front.seq) start = static_cast<size_t>(after_seq - front.seq + 1);
-  size_t end = std::min(ring_.size(), start + std::max<size_t>(1, max_events));
+  size_t end = ring_.size();
+  if (end - start > max_events) end = start + std::max<size_t>(1, max_events);
   for (size_t i = start; i < end; ++i) out->push_back(ring_[i]);
   return WaitStatus::kEvents;
+}
+
+uint64_t EventHub::last_seq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_seq_;
+}
+
+int EventHub::AddWaker(std::function<void()> waker) {
+  std::lock_guard<std::mutex> lock(wakers_mu_);
+  int id = next_waker_id_++;
+  wakers_.emplace_back(id, std::move(waker));
+  return id;
+}
+
+void EventHub::RemoveWaker(int id) {
+  std::lock_guard<std::mutex> lock(wakers_mu_);
+  for (auto it = wakers_.begin(); it != wakers_.end(); ++it) {
+    if (it->first == id) {
+      wakers_.erase(it);
+      return;
+    }
+  }
+}
+
+void EventHub::Wake() {
+  std::lock_guard<std::mutex> lock(wakers_mu_);
+  for (auto& entry : wakers_) entry.second();
 }
 
 void EventHub::Shutdown() {
@@ -102,6 +145,7 @@ void EventHub::Shutdown() {
     shutdown_ = true;
   }
   cv_.notify_all();
+  Wake();
 }
 
 bool EventHub::IsShutdown() const {

@@ -6,6 +6,10 @@
 // than the last sequence number it has seen, with a timeout so it can send
 // heartbeats and notice shutdown.
 //
+// Streams either wait on the hub (WaitForEvents, one thread per stream) or
+// are written by one event loop (StreamFanout) that registers a waker and
+// reads without blocking (ReadAfter).
+//
 // Thread-safe: every public method may be called from any thread.
 //
 // Sequence numbers (`seq`) are the hub's own, strictly increasing from 1 and
@@ -16,10 +20,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "notification.h"
@@ -82,6 +88,22 @@ class EventHub {
   WaitStatus WaitForEvents(uint64_t after_seq, std::chrono::milliseconds timeout,
                            size_t max_events, std::vector<HubEventPtr>* out);
 
+  // Non-blocking form of WaitForEvents: kEvents when `out` got at least one
+  // event, kTimeout when nothing is newer than `after_seq`, kLagged or
+  // kShutdown as there.
+  WaitStatus ReadAfter(uint64_t after_seq, size_t max_events,
+                       std::vector<HubEventPtr>* out) const;
+
+  // The seq of the newest event (0 before the first).
+  uint64_t last_seq() const;
+
+  // `waker` is called after every Publish(), Reset() and Shutdown(), on the
+  // calling thread, outside the hub's lock. It must be quick and must not
+  // call back into the hub (StreamFanout writes an eventfd). Returns an id
+  // for RemoveWaker(), which waits for a call in progress to return.
+  int AddWaker(std::function<void()> waker);
+  void RemoveWaker(int id);
+
   // Wakes every waiter with kShutdown, now and for every later call.
   void Shutdown();
   bool IsShutdown() const;
@@ -94,6 +116,9 @@ class EventHub {
 
  private:
   void AppendLocked(HubEventPtr event);
+  WaitStatus ReadLocked(uint64_t after_seq, size_t max_events,
+                        std::vector<HubEventPtr>* out) const;
+  void Wake();
 
   const size_t capacity_;
   const bool include_raw_content_;
@@ -107,6 +132,12 @@ class EventHub {
   size_t notifications_in_ring_ = 0;
   uint64_t last_seq_ = 0;
   bool shutdown_ = false;
+
+  // Held while calling wakers, so RemoveWaker() cannot return during a call.
+  mutable std::mutex wakers_mu_;
+  // guarded by wakers_mu_:
+  std::vector<std::pair<int, std::function<void()>>> wakers_;
+  int next_waker_id_ = 1;
 };
 
 }  // namespace notifications

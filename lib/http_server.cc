@@ -1,19 +1,28 @@
 #include "http_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <httplib.h>
 #include <random>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include "clock.h"
 #include "filter.h"
+#include "http_framing.h"
 #include "notification_json.h"
 #include "sse_encoder.h"
 #include "static_files.h"
+#include "stream_fanout.h"
 #include "stream_request.h"
 #include "worker_pool.h"
 
@@ -32,6 +41,184 @@ class PoolTaskQueue final : public httplib::TaskQueue {
 
  private:
   WorkerPool& pool_;
+};
+
+// One accepted connection as httplib sees it (its Stream), in place of
+// httplib's own SocketStream, so that the bridge knows the socket: an event
+// stream's socket leaves httplib for the StreamFanout once the stream's
+// opening bytes are written. Reads are buffered (httplib reads request
+// lines a byte at a time); every wait is bounded by its timeout.
+class Connection final : public httplib::Stream {
+ public:
+  Connection(int fd, std::chrono::milliseconds read_timeout,
+             std::chrono::milliseconds write_timeout)
+      : fd_(fd), read_timeout_(read_timeout), write_timeout_(write_timeout) {}
+
+  bool is_readable() const override {
+    return begin_ < end_ || Poll(POLLIN, read_timeout_);
+  }
+  bool is_writable() const override {
+    return hijacked_ || Poll(POLLOUT, write_timeout_);
+  }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (begin_ == end_) {
+      if (!Poll(POLLIN, read_timeout_)) return -1;
+      ssize_t n = ::recv(fd_, buffer_, sizeof buffer_, 0);
+      if (n <= 0) return n;
+      begin_ = 0;
+      end_ = static_cast<size_t>(n);
+    }
+    size_t n = std::min(size, end_ - begin_);
+    std::memcpy(ptr, buffer_ + begin_, n);
+    begin_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    // Once the handler has answered by itself, httplib's own response for
+    // the request is dropped.
+    if (hijacked_) return static_cast<ssize_t>(size);
+    if (!Poll(POLLOUT, write_timeout_)) return -1;
+    return ::send(fd_, ptr, size, MSG_NOSIGNAL);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    Address(::getpeername, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    Address(::getsockname, ip, port);
+  }
+  socket_t socket() const override { return fd_; }
+
+  // Waits up to `timeout` for the next request's first byte, giving up
+  // early once `stopping` says the server is going down.
+  template <typename Stopping>
+  bool WaitForRequest(std::chrono::milliseconds timeout, Stopping stopping) const {
+    if (begin_ < end_) return true;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!stopping()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      if (Poll(POLLIN, std::min(left, std::chrono::milliseconds(200)))) return true;
+    }
+    return false;
+  }
+
+  // Writes all of `bytes` on the socket, outside httplib, and makes
+  // httplib's own writes for this request no-ops. False when the client is
+  // gone or takes nothing for the write timeout.
+  bool Answer(std::string_view bytes) {
+    hijacked_ = true;
+    while (!bytes.empty()) {
+      if (!Poll(POLLOUT, write_timeout_)) return false;
+      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+  bool hijacked() const { return hijacked_; }
+
+  // Gives the socket away: the connection's loop will not close it.
+  int Release() {
+    released_ = true;
+    return fd_;
+  }
+  bool released() const { return released_; }
+
+ private:
+  bool Poll(short events, std::chrono::milliseconds timeout) const {
+    pollfd p{fd_, events, 0};
+    int timeout_ms = static_cast<int>(timeout.count());
+    while (true) {
+      int n = ::poll(&p, 1, timeout_ms);
+      if (n < 0 && errno == EINTR) continue;
+      return n > 0 && (p.revents & (events | POLLHUP)) != 0;
+    }
+  }
+
+  template <typename Fn>
+  void Address(Fn get, std::string& ip, int& port) const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    ip.clear();
+    port = 0;
+    if (get(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return;
+    char text[INET6_ADDRSTRLEN] = "";
+    if (addr.ss_family == AF_INET) {
+      auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+      ::inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
+      port = ntohs(a->sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+      ::inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
+      port = ntohs(a->sin6_port);
+    }
+    ip = text;
+  }
+
+  const int fd_;
+  const std::chrono::milliseconds read_timeout_;
+  const std::chrono::milliseconds write_timeout_;
+  char buffer_[4096];
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  bool hijacked_ = false;
+  bool released_ = false;
+};
+
+// httplib's Server with its per-connection loop replaced (it is a private
+// virtual, which C++ lets a subclass override): the same keep-alive rules
+// on our Connection, waiting for the next request in poll() rather than in
+// httplib's 1 ms sleep loop, and leaving open the sockets a handler took.
+class StreamServer final : public httplib::Server {
+ public:
+  // The connection whose request runs on the calling thread (handlers run
+  // on the connection's thread), or null.
+  Connection* Current() {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = current_.find(std::this_thread::get_id());
+    return it == current_.end() ? nullptr : it->second;
+  }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    int yes = 1;
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+    using std::chrono::milliseconds;
+    Connection conn(
+        sock, milliseconds(read_timeout_sec_ * 1000 + read_timeout_usec_ / 1000),
+        milliseconds(write_timeout_sec_ * 1000 + write_timeout_usec_ / 1000));
+    auto stopping = [this] { return svr_sock_ == INVALID_SOCKET; };
+    bool ok = true;
+    for (size_t left = keep_alive_max_count_;
+         left > 0 &&
+         conn.WaitForRequest(milliseconds(keep_alive_timeout_sec_ * 1000), stopping);
+         --left) {
+      bool closed = false;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        current_[std::this_thread::get_id()] = &conn;
+      }
+      ok = process_request(conn, left == 1, closed, nullptr);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        current_.erase(std::this_thread::get_id());
+      }
+      if (conn.released()) return ok;
+      if (!ok || closed || conn.hijacked()) break;
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ok;
+  }
+
+  std::mutex mu_;
+  // guarded by mu_:
+  std::unordered_map<std::thread::id, Connection*> current_;
 };
 
 constexpr const char* kPageCsp =
@@ -113,10 +300,13 @@ struct BridgeServer::Impl {
         logger(l),
         upstream_state(std::move(u)),
         files(options.public_dir),
-        // Each stream holds one thread; 256 KiB stacks keep 10k of them
-        // cheap in address space (they touch only a few pages).
+        // A stream holds a thread only until its opening bytes are written
+        // (a gap fetch may block there); the cap only bounds a storm of
+        // handshakes. Threads are created on demand, 256 KiB stacks.
         pool(options.max_clients + options.extra_threads, 256 * 1024,
              std::chrono::seconds(30)),
+        fanout(h, m, l, FanoutOptions{options.heartbeat, options.write_timeout,
+                                      size_t{1} << 20, 512}),
         rng(std::random_device{}()) {}
 
   void Route(const httplib::Request& req, httplib::Response& res);
@@ -137,7 +327,8 @@ struct BridgeServer::Impl {
   std::function<PollerState()> upstream_state;
   StaticFiles files;
   WorkerPool pool;
-  httplib::Server server;
+  StreamFanout fanout;
+  StreamServer server;
   std::thread listener;
   int port = 0;
   std::atomic<int> listen_fd{-1};
@@ -306,37 +497,38 @@ void BridgeServer::Impl::HandleEvents(const httplib::Request& req,
   stream_options.heartbeat = options.heartbeat;
   stream_options.retry = options.retry;
   stream_options.retry_jitter = options.retry * 2 / 3;
-  auto session = std::make_shared<StreamSession>(hub, gaps, std::move(request),
-                                                 stream_options, NextSeed());
-  auto opened = std::make_shared<bool>(false);
-  Metrics* m = &metrics;
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [session, opened, m](size_t, httplib::DataSink& sink) -> bool {
-        // An exception escaping a provider would terminate the process.
-        try {
-          std::string out;
-          uint64_t sent_before = session->notifications_sent();
-          if (!*opened) {
-            *opened = true;
-            out = session->Open();
-          } else if (session->Next(&out) == StreamSession::Step::kEnd) {
-            if (!out.empty() && !sink.write(out.data(), out.size())) return false;
-            sink.done();  // Proper final chunk: clients reconnect.
-            return true;
-          }
-          if (!out.empty()) {
-            if (!sink.write(out.data(), out.size())) return false;
-            m->bytes_sent.fetch_add(out.size(), std::memory_order_relaxed);
-            m->events_sent.fetch_add(session->notifications_sent() - sent_before,
-                                     std::memory_order_relaxed);
-          }
-          return true;
-        } catch (...) {
-          return false;
-        }
-      },
-      [m](bool) { m->clients_connected.fetch_sub(1); });
+  Connection* conn = server.Current();
+  if (conn == nullptr) {  // Not on a connection's thread: cannot happen.
+    metrics.clients_connected.fetch_sub(1);
+    return JsonError(res, 500, "internal", "stream without a connection");
+  }
+  std::unique_ptr<StreamSession> session;
+  std::string bytes;
+  try {
+    session = std::make_unique<StreamSession>(hub, gaps, std::move(request),
+                                              stream_options, NextSeed());
+    std::string opening = session->Open();  // May block on a gap fetch.
+    HeaderFields fields(res.headers.begin(), res.headers.end());
+    fields.emplace_back("Content-Type", "text/event-stream");
+    fields.emplace_back("Transfer-Encoding", "chunked");
+    fields.emplace_back("Connection", "close");
+    bytes = EncodeResponseHead(200, fields);
+    AppendChunk(opening, &bytes);
+    if (session->ended()) bytes.append(kLastChunk);
+    metrics.bytes_sent.fetch_add(opening.size(), std::memory_order_relaxed);
+    metrics.events_sent.fetch_add(session->notifications_sent(),
+                                  std::memory_order_relaxed);
+  } catch (const std::exception& e) {
+    metrics.clients_connected.fetch_sub(1);
+    return JsonError(res, 500, "internal", e.what());
+  }
+  res.status = 200;  // For the access log: the answer is written below.
+  if (!conn->Answer(bytes) || session->ended()) {
+    metrics.clients_connected.fetch_sub(1);
+    return;
+  }
+  // From here on the stream is the fanout's: one thread writes every stream.
+  fanout.Adopt(conn->Release(), std::move(session));
 }
 
 BridgeServer::BridgeServer(ServerOptions options, EventHub& hub,
@@ -350,6 +542,8 @@ BridgeServer::~BridgeServer() { Stop(); }
 Status BridgeServer::Start() {
   Impl& d = *impl_;
   httplib::Server& s = d.server;
+  Status fanout = d.fanout.Start();
+  if (!fanout.ok()) return fanout;
   s.new_task_queue = [&d] { return new PoolTaskQueue(d.pool); };
   // Replaces httplib's default options (which set SO_REUSEPORT) and learns
   // the listening socket, to raise its backlog below.
@@ -416,15 +610,16 @@ void BridgeServer::Stop() {
   Impl& d = *impl_;
   if (!d.started || d.stopped) return;
   d.stopped = true;
-  // httplib's chunked writer stops without the final chunk once the server
-  // is stopping: let streams (woken by EventHub::Shutdown) write their end
-  // first, for a bounded time (a client that stopped reading may hold its
-  // stream up to the write timeout; it is then cut).
+  // Streams end with their last chunk once the hub is shut down: give them
+  // a bounded time to be written (a client that stopped reading is cut).
   auto drain_until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
   while (d.metrics.clients_connected.load() > 0 && d.hub.IsShutdown() &&
          std::chrono::steady_clock::now() < drain_until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  d.fanout.Stop(std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::max(drain_until - std::chrono::steady_clock::now(),
+               std::chrono::steady_clock::duration::zero())));
   d.server.stop();
   if (d.listener.joinable()) d.listener.join();
   // Connections still running (streams end once the hub is shut down,

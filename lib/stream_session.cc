@@ -138,6 +138,20 @@ std::string StreamSession::Open() {
   return out;
 }
 
+void StreamSession::Advance(const std::vector<HubEventPtr>& events,
+                            std::string* out) {
+  for (const HubEventPtr& e : events) {
+    if (e->seq <= seq_) continue;
+    seq_ = e->seq;
+    if (e->kind == HubEvent::Kind::kReset) {
+      AppendReset(e->id, e->reason, e->message, out);
+      floor_.clear();
+    } else {
+      AppendNotification(*e, out);
+    }
+  }
+}
+
 StreamSession::Step StreamSession::Next(std::string* out) {
   using std::chrono::steady_clock;
   // The heartbeat is due `heartbeat` after the last byte written, not after
@@ -161,15 +175,7 @@ StreamSession::Step StreamSession::Next(std::string* out) {
     case EventHub::WaitStatus::kEvents:
       break;
   }
-  for (const HubEventPtr& e : events) {
-    seq_ = e->seq;
-    if (e->kind == HubEvent::Kind::kReset) {
-      AppendReset(e->id, e->reason, e->message, out);
-      floor_.clear();
-    } else {
-      AppendNotification(*e, out);
-    }
-  }
+  Advance(events, out);
   if (!out->empty()) {
     last_write_ = steady_clock::now();
   } else if (steady_clock::now() - last_write_ >= options_.heartbeat) {

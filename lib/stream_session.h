@@ -3,15 +3,19 @@
 //
 //   Open()  -> "retry: N\n: connected\n\n" + reset/replay (backlog,
 //              Last-Event-ID resume, gap fetched from upstream)
-//   Next()  -> waits up to the heartbeat period for live events and returns
-//              their frames (all of them in one string, for one write), or a
-//              heartbeat comment, or the end.
+//   Advance() -> the frames for live hub events the caller already read
+//              (EventHub::ReadAfter(seq(), ...)); never blocks. StreamFanout
+//              drives sessions this way, one thread for every stream.
+//   Next()  -> the blocking form for a thread of its own: waits up to the
+//              heartbeat period for live events and returns their frames
+//              (all of them in one string, for one write), or a heartbeat
+//              comment, or the end.
 //
 // When the resume point is unknown to the bridge and upstream cannot be
 // reached to fetch the gap, Open() returns only the preamble and a comment,
 // and Next() ends the stream: the client retries later with the same id.
 //
-// Not thread-safe: one session belongs to one stream's thread. It shares
+// Not thread-safe: one session belongs to one thread at a time. It shares
 // the EventHub (thread-safe) and the GapSource with other sessions.
 #pragma once
 
@@ -74,6 +78,17 @@ class StreamSession {
 
   // The bytes that open the stream. May block on a gap fetch.
   std::string Open();
+
+  // Appends to `out` the frames this stream writes for `events`: consecutive
+  // hub events as EventHub::ReadAfter(seq(), ...) returns them (events at or
+  // before seq() are skipped). Filtered-out and already-written
+  // notifications add nothing; a reset marker adds `event: reset`.
+  void Advance(const std::vector<HubEventPtr>& events, std::string* out);
+
+  // The seq of the last hub event this stream has considered.
+  uint64_t seq() const { return seq_; }
+  // True when Open() decided the stream ends after its opening bytes.
+  bool ended() const { return ended_; }
 
   enum class Step {
     kData,       // `out` holds frames to write.
