@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <limits>
 #include <thread>
 
 namespace notifications {
@@ -134,6 +135,57 @@ TEST_CASE("event hub: raw content only when asked") {
   without.Publish({n});
   CHECK(with.TakeSnapshot().history[0]->frame.find("\"rawContent\":{\"a\":1}") != std::string::npos);
   CHECK(without.TakeSnapshot().history[0]->frame.find("rawContent") == std::string::npos);
+}
+
+TEST_CASE("event hub: ReadAfter never blocks and returns everything newer") {
+  EventHub hub(10, false);
+  std::vector<HubEventPtr> out;
+  CHECK(hub.ReadAfter(0, 10, &out) == EventHub::WaitStatus::kTimeout);
+  CHECK(out.empty());
+  hub.Publish({Make("1"), Make("2"), Make("3")});
+  CHECK(hub.last_seq() == 3);
+  // No limit at all: the size arithmetic must not wrap.
+  REQUIRE(hub.ReadAfter(0, std::numeric_limits<size_t>::max(), &out) ==
+          EventHub::WaitStatus::kEvents);
+  REQUIRE(out.size() == 3);
+  CHECK(out[0]->id == "1");
+  CHECK(out[2]->id == "3");
+  out.clear();
+  REQUIRE(hub.ReadAfter(1, 1, &out) == EventHub::WaitStatus::kEvents);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0]->id == "2");
+  out.clear();
+  CHECK(hub.ReadAfter(3, 10, &out) == EventHub::WaitStatus::kTimeout);
+}
+
+TEST_CASE("event hub: ReadAfter reports lag and shutdown like WaitForEvents") {
+  EventHub hub(2, false);
+  for (int i = 1; i <= 5; ++i) hub.Publish({Make(std::to_string(i))});
+  std::vector<HubEventPtr> out;
+  CHECK(hub.ReadAfter(1, 10, &out) == EventHub::WaitStatus::kLagged);
+  CHECK(hub.ReadAfter(3, 10, &out) == EventHub::WaitStatus::kEvents);
+  hub.Shutdown();
+  CHECK(hub.ReadAfter(3, 10, &out) == EventHub::WaitStatus::kShutdown);
+}
+
+TEST_CASE("event hub: wakers are called on publish, reset and shutdown, until removed") {
+  EventHub hub(10, false);
+  int calls = 0;
+  int id = hub.AddWaker([&] { ++calls; });
+  hub.Publish({Make("1")});
+  CHECK(calls == 1);
+  hub.Publish({});  // Nothing published: nobody to wake.
+  CHECK(calls == 1);
+  hub.Reset("upstream-reset", "m");
+  CHECK(calls == 2);
+  hub.RemoveWaker(id);
+  hub.Publish({Make("2")});
+  CHECK(calls == 2);
+  int other = 0;
+  hub.AddWaker([&] { ++other; });
+  hub.Shutdown();
+  CHECK(other == 1);
+  CHECK(calls == 2);
 }
 
 }  // namespace

@@ -3,6 +3,12 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "test_support.h"
@@ -189,6 +195,99 @@ TEST_CASE("http server: a stream ends cleanly when the hub shuts down") {
   CHECK(client.WaitForEnd(5s));
   CHECK(std::chrono::steady_clock::now() - start < 2s);
   CHECK(client.status() == 200);
+}
+
+// A raw TCP connection to the rig, for what curl hides (framing, reuse).
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  }
+  ~RawConnection() { ::close(fd_); }
+  void Send(const std::string& bytes) {
+    REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(bytes.size()));
+  }
+  // Reads until `needle` has arrived (true), the peer closes or 5 s pass.
+  bool ReadUntil(const std::string& needle) {
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (received.find(needle) == std::string::npos) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return received.find(needle) != std::string::npos;
+      received.append(buf, static_cast<size_t>(n));
+    }
+    return true;
+  }
+  std::string received;
+
+ private:
+  int fd_ = -1;
+};
+
+TEST_CASE("http server: an event stream is chunked, says close, and may follow other requests on its connection") {
+  Rig rig;
+  RawConnection conn(rig.server->port());
+  // A keep-alive request first: the connection must serve it and stay open.
+  conn.Send("GET /status HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(conn.ReadUntil("ALIVE"));
+  conn.received.clear();
+  conn.Send("GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n");
+  REQUIRE(conn.ReadUntil(": connected\n\n\r\n"));
+  const std::string& r = conn.received;
+  CHECK(r.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  size_t head_end = r.find("\r\n\r\n");
+  REQUIRE(head_end != std::string::npos);
+  std::string head = r.substr(0, head_end + 2);
+  CHECK(head.find("\r\nContent-Type: text/event-stream\r\n") != std::string::npos);
+  CHECK(head.find("\r\nTransfer-Encoding: chunked\r\n") != std::string::npos);
+  CHECK(head.find("\r\nConnection: close\r\n") != std::string::npos);
+  CHECK(head.find("\r\nCache-Control: no-store\r\n") != std::string::npos);
+  CHECK(head.find("Content-Length") == std::string::npos);
+  // The opening chunk: its size in hex, then "retry: N\n: connected\n\n".
+  std::string body = r.substr(head_end + 4);
+  size_t eol = body.find("\r\n");
+  size_t size = std::stoul(body.substr(0, eol), nullptr, 16);
+  CHECK(body.substr(eol + 2, size).rfind("retry: ", 0) == 0);
+  CHECK(body.size() == eol + 2 + size + 2);
+  // Live events come as further chunks on the same socket; the end is the
+  // last chunk.
+  conn.received.clear();
+  rig.hub.Publish({Make("1")});
+  REQUIRE(conn.ReadUntil("\n\n\r\n"));
+  CHECK(conn.received.find("id: 1\nevent: notification\n") != std::string::npos);
+  conn.received.clear();
+  rig.hub.Shutdown();
+  CHECK(conn.ReadUntil("0\r\n\r\n"));
+}
+
+TEST_CASE("http server: streams do not keep a thread each") {
+  ServerOptions o;
+  o.max_clients = 100;
+  Rig rig(o);
+  std::vector<std::unique_ptr<SseClient>> clients;
+  for (int i = 0; i < 40; ++i) {
+    clients.push_back(std::make_unique<SseClient>(rig.url("/events")));
+    for (int j = 0; j < 200 && rig.metrics.clients_connected < i + 1; ++j) {
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  REQUIRE(rig.metrics.clients_connected == 40);
+  rig.hub.Publish({Make("1")});
+  for (auto& c : clients) CHECK(c->WaitFor(1, 5s).size() == 1);
+  // One stream opened at a time: the threads that answered them are reused
+  // (the old design held one per stream: 40 here).
+  CAPTURE(rig.server->peak_threads());
+  CHECK(rig.server->peak_threads() <= 8);
+  CHECK(HttpRequestTo(rig.url("/status")).status == 200);
 }
 
 TEST_CASE("http server: serves the page with CSP and nosniff") {

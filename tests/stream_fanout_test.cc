@@ -1,0 +1,368 @@
+#include "stream_fanout.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+
+#include <map>
+#include <thread>
+
+#include "http_framing.h"
+#include "sse_parser.h"
+#include "stream_request.h"
+
+namespace notifications {
+namespace {
+
+using namespace std::chrono_literals;
+
+Notification Make(const std::string& id, const std::string& service = "GitHub",
+                  size_t text_bytes = 8) {
+  Notification n;
+  n.id = id;
+  n.time = "2026-11-28T12:00:00.000Z";
+  n.service = service;
+  n.project = "Nasqueron";
+  n.group = "ops";
+  n.type = "push";
+  n.text = std::string(text_bytes, 'x');
+  return n;
+}
+
+// The browser's end of one stream: a socketpair whose other end the fanout
+// owns. Reads what arrives and decodes the chunked body.
+class Client {
+ public:
+  Client() {
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+    server_fd = fds[0];
+    fd_ = fds[1];
+  }
+  ~Client() { CloseNow(); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  void CloseNow() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  // Reads until `done()` holds, the peer closes or `timeout` passes.
+  template <typename Done>
+  void ReadUntil(Done done, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done() && !eof_) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+      char buf[65536];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        eof_ = true;
+        return;
+      }
+      raw_.append(buf, static_cast<size_t>(n));
+      Decode();
+    }
+  }
+  std::vector<SseParser::Event> WaitEvents(size_t n, std::chrono::milliseconds timeout = 5s) {
+    ReadUntil([&] { return Notifications().size() >= n; }, timeout);
+    return Notifications();
+  }
+  bool WaitEnd(std::chrono::milliseconds timeout = 5s) {
+    ReadUntil([] { return false; }, timeout);
+    return eof_;
+  }
+
+  std::vector<SseParser::Event> Notifications() const {
+    std::vector<SseParser::Event> out;
+    for (const auto& e : events_) {
+      if (e.type == "notification") out.push_back(e);
+    }
+    return out;
+  }
+  const std::vector<SseParser::Event>& events() const { return events_; }
+  const std::vector<std::string>& chunks() const { return chunks_; }
+  bool last_chunk() const { return last_chunk_; }
+  bool eof() const { return eof_; }
+  size_t comments() const { return comments_; }
+
+  int server_fd = -1;  // Handed to the fanout.
+
+ private:
+  void Decode() {
+    while (!last_chunk_) {
+      size_t eol = raw_.find("\r\n", pos_);
+      if (eol == std::string::npos) return;
+      size_t size = std::stoul(raw_.substr(pos_, eol - pos_), nullptr, 16);
+      if (raw_.size() < eol + 2 + size + 2) return;
+      REQUIRE(raw_.compare(eol + 2 + size, 2, "\r\n") == 0);
+      pos_ = eol + 2 + size + 2;
+      if (size == 0) {
+        last_chunk_ = true;
+        return;
+      }
+      std::string data = raw_.substr(eol + 2, size);
+      chunks_.push_back(data);
+      if (data.rfind(":", 0) == 0) ++comments_;
+      parser_.Feed(data, [this](const SseParser::Event& e) { events_.push_back(e); });
+    }
+  }
+
+  int fd_ = -1;
+  std::string raw_;
+  size_t pos_ = 0;
+  std::vector<std::string> chunks_;
+  bool last_chunk_ = false;
+  bool eof_ = false;
+  size_t comments_ = 0;
+  SseParser parser_;
+  std::vector<SseParser::Event> events_;
+};
+
+struct Rig {
+  explicit Rig(FanoutOptions o = {}, size_t history = 100) : hub(history, false) {
+    fanout = std::make_unique<StreamFanout>(hub, metrics, logger, o);
+    REQUIRE(fanout->Start().ok());
+  }
+  ~Rig() {
+    hub.Shutdown();
+    fanout->Stop(1s);
+  }
+  // An opened session, as the HTTP side hands it over.
+  std::unique_ptr<StreamSession> Session(std::multimap<std::string, std::string> params = {}) {
+    Result<StreamRequest> request = ParseStreamRequest(params, "", 100);
+    REQUIRE(request.ok());
+    auto s = std::make_unique<StreamSession>(hub, nullptr, std::move(request).value(),
+                                             StreamOptions{}, 1);
+    s->Open();
+    return s;
+  }
+  void Adopt(Client& c, std::multimap<std::string, std::string> params = {}) {
+    metrics.clients_connected.fetch_add(1);
+    fanout->Adopt(c.server_fd, Session(std::move(params)));
+  }
+  bool WaitStreams(size_t n, std::chrono::milliseconds timeout = 5s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (fanout->streams() != n) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(2ms);
+    }
+    return true;
+  }
+
+  EventHub hub;
+  Metrics metrics;
+  Logger logger{LogLevel::kOff};
+  std::unique_ptr<StreamFanout> fanout;
+};
+
+TEST_CASE("fanout: each published batch reaches every stream as one chunk") {
+  Rig rig;
+  Client a, b, c;
+  for (Client* x : {&a, &b, &c}) rig.Adopt(*x);
+  REQUIRE(rig.WaitStreams(3));
+  rig.hub.Publish({Make("1"), Make("2")});
+  rig.hub.Publish({Make("3")});
+  for (Client* x : {&a, &b, &c}) {
+    auto events = x->WaitEvents(3);
+    REQUIRE(events.size() == 3);
+    CHECK(events[0].last_event_id == "1");
+    CHECK(events[2].last_event_id == "3");
+    // One chunk per batch, each holding its batch's frames.
+    REQUIRE(x->chunks().size() == 2);
+    CHECK(x->chunks()[0] == rig.hub.TakeSnapshot().history[0]->frame +
+                                rig.hub.TakeSnapshot().history[1]->frame);
+  }
+  CHECK(rig.metrics.events_sent.load() == 9);
+  CHECK(rig.metrics.clients_connected.load() == 3);
+}
+
+TEST_CASE("fanout: events published between Open and Adopt are not lost") {
+  Rig rig;
+  Client a;
+  auto session = rig.Session();
+  rig.hub.Publish({Make("1")});
+  rig.metrics.clients_connected.fetch_add(1);
+  rig.fanout->Adopt(a.server_fd, std::move(session));
+  auto events = a.WaitEvents(1);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].last_event_id == "1");
+}
+
+TEST_CASE("fanout: a filtered stream gets only its notifications") {
+  Rig rig;
+  Client all, jenkins;
+  rig.Adopt(all);
+  rig.Adopt(jenkins, {{"service", "Jenkins"}});
+  REQUIRE(rig.WaitStreams(2));
+  rig.hub.Publish({Make("1", "GitHub"), Make("2", "Jenkins"), Make("3", "GitHub")});
+  rig.hub.Publish({Make("4", "Jenkins")});
+  CHECK(all.WaitEvents(4).size() == 4);
+  auto events = jenkins.WaitEvents(2);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].last_event_id == "2");
+  CHECK(events[1].last_event_id == "4");
+  CHECK(rig.metrics.events_sent.load() == 6);
+}
+
+TEST_CASE("fanout: a client that closes is forgotten at once") {
+  Rig rig;
+  Client a, b;
+  rig.Adopt(a);
+  rig.Adopt(b);
+  REQUIRE(rig.WaitStreams(2));
+  a.CloseNow();
+  CHECK(rig.WaitStreams(1, 2s));
+  CHECK(rig.metrics.clients_connected.load() == 1);
+  rig.hub.Publish({Make("1")});
+  CHECK(b.WaitEvents(1).size() == 1);
+}
+
+TEST_CASE("fanout: a quiet stream gets heartbeat comments") {
+  FanoutOptions o;
+  o.heartbeat = 100ms;
+  Rig rig(o);
+  Client a;
+  rig.Adopt(a);
+  a.ReadUntil([&] { return a.comments() >= 2; }, 3s);
+  CHECK(a.comments() >= 2);
+  CHECK(a.Notifications().empty());
+}
+
+TEST_CASE("fanout: a client that stops reading is cut, the others get everything") {
+  FanoutOptions o;
+  o.max_pending_bytes = 64 * 1024;
+  o.write_timeout = 60s;  // Only the size limit acts here.
+  Rig rig(o, 1000);
+  Client slow, healthy;
+  int small = 4096;
+  REQUIRE(::setsockopt(slow.server_fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+  rig.Adopt(slow);
+  rig.Adopt(healthy);
+  REQUIRE(rig.WaitStreams(2));
+  for (int i = 1; i <= 200; ++i) {
+    rig.hub.Publish({Make(std::to_string(i), "GitHub", 1000)});
+    // The healthy client reads as it goes; the slow one never does.
+    healthy.ReadUntil([&] { return healthy.Notifications().size() >= static_cast<size_t>(i); }, 5s);
+  }
+  CHECK(healthy.Notifications().size() == 200);
+  CHECK(rig.WaitStreams(1));
+  CHECK(rig.metrics.clients_connected.load() == 1);
+  // What the slow client got before the cut is a prefix, in order.
+  slow.WaitEnd();
+  auto got = slow.Notifications();
+  CHECK(got.size() < 200);
+  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i].last_event_id == std::to_string(i + 1));
+}
+
+TEST_CASE("fanout: a client that takes nothing for the write timeout is cut") {
+  FanoutOptions o;
+  o.heartbeat = 100ms;  // Ticks often enough to notice.
+  o.write_timeout = 300ms;
+  Rig rig(o, 1000);
+  Client stalled;
+  int small = 4096;
+  REQUIRE(::setsockopt(stalled.server_fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+  rig.Adopt(stalled);
+  REQUIRE(rig.WaitStreams(1));
+  for (int i = 1; i <= 40; ++i) rig.hub.Publish({Make(std::to_string(i), "GitHub", 1000)});
+  auto start = std::chrono::steady_clock::now();
+  CHECK(rig.WaitStreams(0, 5s));
+  CHECK(std::chrono::steady_clock::now() - start >= 200ms);
+  CHECK(rig.metrics.clients_connected.load() == 0);
+}
+
+TEST_CASE("fanout: hub shutdown ends every stream with the last chunk") {
+  Rig rig;
+  Client a, b;
+  rig.Adopt(a);
+  rig.Adopt(b);
+  REQUIRE(rig.WaitStreams(2));
+  rig.hub.Publish({Make("1")});
+  rig.hub.Shutdown();
+  for (Client* x : {&a, &b}) {
+    CHECK(x->WaitEnd());
+    CHECK(x->last_chunk());
+    CHECK(x->Notifications().size() == 1);
+  }
+  CHECK(rig.WaitStreams(0));
+  CHECK(rig.metrics.clients_connected.load() == 0);
+}
+
+TEST_CASE("fanout: a stream behind the history ends so its client resumes") {
+  Rig rig({}, 2);
+  Client a;
+  auto session = rig.Session();  // Seq 0.
+  for (int i = 1; i <= 5; ++i) rig.hub.Publish({Make(std::to_string(i))});
+  rig.metrics.clients_connected.fetch_add(1);
+  rig.fanout->Adopt(a.server_fd, std::move(session));
+  CHECK(a.WaitEnd());
+  CHECK(a.last_chunk());
+  CHECK(a.Notifications().empty());
+  CHECK(rig.metrics.clients_connected.load() == 0);
+}
+
+TEST_CASE("fanout: an upstream reset reaches streams as event: reset") {
+  Rig rig;
+  Client a;
+  rig.Adopt(a);
+  REQUIRE(rig.WaitStreams(1));
+  rig.hub.Publish({Make("5")});
+  rig.hub.Reset("upstream-reset", "the API forgot our cursor");
+  rig.hub.Publish({Make("1")});
+  a.ReadUntil([&] { return a.events().size() >= 3; }, 5s);
+  REQUIRE(a.events().size() == 3);
+  CHECK(a.events()[1].type == "reset");
+  CHECK(a.events()[1].data.find("upstream-reset") != std::string::npos);
+  // After the reset, lower ids are new again.
+  CHECK(a.events()[2].last_event_id == "1");
+}
+
+TEST_CASE("fanout: streams handed over before Start or after Stop end at once") {
+  EventHub hub(10, false);
+  Metrics metrics;
+  Logger logger{LogLevel::kOff};
+  StreamFanout fanout(hub, metrics, logger, {});
+  auto session = [&] {
+    Result<StreamRequest> r = ParseStreamRequest({}, "", 10);
+    auto s = std::make_unique<StreamSession>(hub, nullptr, std::move(r).value(),
+                                             StreamOptions{}, 1);
+    s->Open();
+    return s;
+  };
+  Client early;
+  metrics.clients_connected.fetch_add(1);
+  fanout.Adopt(early.server_fd, session());
+  CHECK(early.WaitEnd());
+  CHECK(early.last_chunk());
+
+  REQUIRE(fanout.Start().ok());
+  fanout.Stop(0ms);
+  Client late;
+  metrics.clients_connected.fetch_add(1);
+  fanout.Adopt(late.server_fd, session());
+  CHECK(late.WaitEnd());
+  CHECK(late.last_chunk());
+  CHECK(metrics.clients_connected.load() == 0);
+}
+
+TEST_CASE("fanout: Stop ends live streams even while the hub runs") {
+  Rig rig;
+  Client a;
+  rig.Adopt(a);
+  REQUIRE(rig.WaitStreams(1));
+  rig.fanout->Stop(1s);
+  CHECK(a.WaitEnd());
+  CHECK(a.last_chunk());
+  CHECK(rig.fanout->streams() == 0);
+}
+
+}  // namespace
+}  // namespace notifications
