@@ -91,8 +91,10 @@ EventHub::WaitStatus EventHub::WaitForEvents(uint64_t after_seq,
 EventHub::WaitStatus EventHub::ReadAfter(uint64_t after_seq, size_t max_events,
                                          std::vector<HubEventPtr>* out) const {
   std::lock_guard<std::mutex> lock(mu_);
-  if (shutdown_) return WaitStatus::kShutdown;
-  if (last_seq_ <= after_seq) return WaitStatus::kTimeout;
+  // Events published before a shutdown still go out, then the end.
+  if (last_seq_ <= after_seq) {
+    return shutdown_ ? WaitStatus::kShutdown : WaitStatus::kTimeout;
+  }
   return ReadLocked(after_seq, max_events, out);
 }
 

@@ -89,8 +89,9 @@ class EventHub {
                            size_t max_events, std::vector<HubEventPtr>* out);
 
   // Non-blocking form of WaitForEvents: kEvents when `out` got at least one
-  // event, kTimeout when nothing is newer than `after_seq`, kLagged or
-  // kShutdown as there.
+  // event, kTimeout when nothing is newer than `after_seq`, kLagged as
+  // there. Unlike WaitForEvents, events published before Shutdown() are
+  // still returned: kShutdown only once nothing is newer.
   WaitStatus ReadAfter(uint64_t after_seq, size_t max_events,
                        std::vector<HubEventPtr>* out) const;
 

@@ -186,10 +186,10 @@ void StreamFanout::Loop() {
     }
     if (woken) {
       TakeAdopted(now);
-      if (!st.ending && (stop || hub_.IsShutdown())) {
-        EndAll(now);
-      } else if (!st.ending) {
+      if (!st.ending) {
+        // What was published before a shutdown goes out before the end.
         Deliver(now);
+        if (stop || hub_.IsShutdown()) EndAll(now);
       }
     }
     if (now >= st.next_tick) {

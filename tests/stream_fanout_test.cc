@@ -169,6 +169,7 @@ TEST_CASE("fanout: each published batch reaches every stream as one chunk") {
   for (Client* x : {&a, &b, &c}) rig.Adopt(*x);
   REQUIRE(rig.WaitStreams(3));
   rig.hub.Publish({Make("1"), Make("2")});
+  for (Client* x : {&a, &b, &c}) REQUIRE(x->WaitEvents(2).size() == 2);
   rig.hub.Publish({Make("3")});
   for (Client* x : {&a, &b, &c}) {
     auto events = x->WaitEvents(3);
@@ -315,6 +316,7 @@ TEST_CASE("fanout: an upstream reset reaches streams as event: reset") {
   rig.Adopt(a);
   REQUIRE(rig.WaitStreams(1));
   rig.hub.Publish({Make("5")});
+  REQUIRE(a.WaitEvents(1).size() == 1);
   rig.hub.Reset("upstream-reset", "the API forgot our cursor");
   rig.hub.Publish({Make("1")});
   a.ReadUntil([&] { return a.events().size() >= 3; }, 5s);
