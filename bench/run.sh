@@ -19,6 +19,8 @@
 #                    thread, the time taken just before the request is
 #                    written; curl: this script runs curl once per event
 #                    (the time includes curl's start, ~5-10 ms)  builtin
+#   BENCH_BRIDGE_ARGS  extra flags for every bridge run, e.g.
+#                    "--stream-threads 1"                 ""
 #   BENCH_EXTRAS     1: also idle cost, RSS without clients, upstream
 #                    requests per interval (about 45 s more); 0: skip  1
 #   BENCH_IDLE_N / BENCH_IDLE_S   streams / seconds of the idle run  1000 / 30
@@ -39,6 +41,7 @@ BENCH_PAD=${BENCH_PAD:-100}
 BENCH_WORKERS=${BENCH_WORKERS:-"1 2"}
 BENCH_PUBLISHER=${BENCH_PUBLISHER:-builtin}
 BENCH_EXTRAS=${BENCH_EXTRAS:-1}
+read -r -a BRIDGE_ARGS <<< "${BENCH_BRIDGE_ARGS:-}"
 BENCH_IDLE_N=${BENCH_IDLE_N:-1000}
 BENCH_IDLE_S=${BENCH_IDLE_S:-30}
 BUILD=${BENCH_BUILD:-build-bench}
@@ -160,7 +163,8 @@ start_bridge() {  # start_bridge MAX_CLIENTS [extra flags]
   local max=$1
   shift
   "$BRIDGE" --delivery-url "http://127.0.0.1:$MOCK_PORT/delivery" --listen 127.0.0.1:0 \
-    --poll-interval "$BENCH_POLL" --max-clients "$max" --log-level warn "$@" \
+    --poll-interval "$BENCH_POLL" --max-clients "$max" --log-level warn \
+    ${BRIDGE_ARGS[@]+"${BRIDGE_ARGS[@]}"} "$@" \
     >"$TMP/bridge.out" 2>"$TMP/bridge.err" &
   BRIDGE_PID=$!
   PIDS+=("$BRIDGE_PID")

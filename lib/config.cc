@@ -183,6 +183,11 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
                  "before it is dropped")
       ->envname(env + "WRITE_TIMEOUT")->check(SecondsRange(0.1, 600))
       ->capture_default_str();
+  app.add_option("--stream-threads", c.stream_threads,
+                 "Threads writing the event streams (each serves its share in "
+                 "turn); 0 = one per CPU core, at most 8")
+      ->envname(env + "STREAM_THREADS")->check(CLI::Range(size_t{0}, size_t{64}))
+      ->capture_default_str();
   app.add_option("--allow-origin", c.allow_origins,
                  "Origin allowed to read the stream cross-origin (CORS), "
                  "repeatable, exact match, e.g. https://infra.nasqueron.org")

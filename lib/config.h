@@ -48,6 +48,7 @@ struct BridgeConfig {
   size_t max_clients = 1000;                         // --max-clients
   std::chrono::milliseconds busy_retry{30000};       // --busy-retry, s
   std::chrono::milliseconds write_timeout{5000};     // --write-timeout, s
+  size_t stream_threads = 0;  // --stream-threads; 0 = one per core (<= 8)
   std::vector<std::string> allow_origins;            // --allow-origin
   bool raw_content = false;                          // --raw-content
   LogLevel log_level = LogLevel::kInfo;              // --log-level

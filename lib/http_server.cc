@@ -306,7 +306,8 @@ struct BridgeServer::Impl {
         pool(options.max_clients + options.extra_threads, 256 * 1024,
              std::chrono::seconds(30)),
         fanout(h, m, l, FanoutOptions{options.heartbeat, options.write_timeout,
-                                      size_t{1} << 20, 512}),
+                                      size_t{1} << 20, 512,
+                                      options.stream_threads}),
         rng(std::random_device{}()) {}
 
   void Route(const httplib::Request& req, httplib::Response& res);

@@ -1,7 +1,9 @@
 // BridgeServer: the bridge's HTTP front, on cpp-httplib.
 //
 // Routes (docs/events.md for the stream):
-//   GET /events    Server-Sent Events stream (StreamSession per request)
+//   GET /events    Server-Sent Events stream: a StreamSession per request;
+//                  once its opening bytes are written, the socket leaves
+//                  httplib for the StreamFanout's event loops
 //   GET /status    "ALIVE" (Nasqueron's container health check)
 //   GET /healthz   JSON: upstream state, cursor, clients; 503 when the last
 //                  poll failed
@@ -10,10 +12,12 @@
 //   OPTIONS *      CORS preflight; other methods: 405
 //
 // Around cpp-httplib as Debian builds it (see shared/KNOWLEDGE.md): its
-// worker pool is replaced by a WorkerPool sized for max_clients streams
-// plus headroom, the listen backlog is raised to SOMAXCONN, SO_REUSEPORT is
-// not set (a second bridge on the same port fails instead of sharing it),
-// and routing is done here without regexes.
+// per-connection loop is replaced (so a handler can take its socket, and
+// idle keep-alive connections wait in poll() instead of httplib's 1 ms
+// sleep loop), its worker pool by an on-demand WorkerPool, the listen
+// backlog is raised to SOMAXCONN, SO_REUSEPORT is not set (a second bridge
+// on the same port fails instead of sharing it), and routing is done here
+// without regexes.
 //
 // Thread-safe: Start/Stop from the owning thread; handlers run on pool
 // threads. Not copyable.
@@ -48,8 +52,12 @@ struct ServerOptions {
   // `retry:` told to streams turned away at max_clients: in [busy_retry,
   // 2 * busy_retry], so the crowd comes back spread out.
   std::chrono::milliseconds busy_retry{30000};
+  // A stream whose client takes no bytes for this long is cut.
   std::chrono::milliseconds write_timeout{5000};
-  // Threads for everything but streams (status, metrics, files, refusals).
+  // Threads writing the event streams (StreamFanout); 0 = one per core.
+  size_t stream_threads = 0;
+  // Worker threads beyond max_clients (status, metrics, files, refusals).
+  // A stream holds a worker only until its opening bytes are written.
   size_t extra_threads = 16;
   // When not empty, /events requires this token: as the `access_token`
   // query parameter or the `notifications_stream_token` cookie (an

@@ -45,6 +45,7 @@ ServerOptions MakeServerOptions(const BridgeConfig& c) {
   o.heartbeat = c.heartbeat;
   o.retry = c.retry;
   o.write_timeout = c.write_timeout;
+  o.stream_threads = c.stream_threads;
   o.stream_token = c.stream_token;
   o.busy_retry = c.busy_retry;
   return o;

@@ -10,6 +10,9 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <mutex>
+#include <thread>
+#include <utility>
 #include <string>
 #include <unordered_map>
 
@@ -18,7 +21,68 @@
 
 namespace notifications {
 
-struct StreamFanout::Stream {
+// One event loop: a thread, its epoll set and the streams it owns.
+class StreamFanout::Loop {
+ public:
+  Loop(EventHub& hub, Metrics& metrics, Logger& logger, const FanoutOptions& options);
+  ~Loop();
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+
+  Status Start();
+  void Adopt(int fd, std::unique_ptr<StreamSession> session);
+  // Stop in two steps, so that every loop ends its streams at once.
+  void RequestStop(std::chrono::steady_clock::time_point deadline);
+  void Join();
+  size_t streams() const { return stream_count_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Stream;
+  struct LoopState;
+  using Clock = std::chrono::steady_clock;
+
+  void Run();
+  void Wake();
+  void TakeAdopted(Clock::time_point now);
+  void Deliver(Clock::time_point now);
+  void CatchUp(Stream& s, Clock::time_point now);
+  // Writes `body` as one chunk (or queues it). False when the stream was
+  // closed (it is then gone: `s` must not be used again).
+  bool Send(Stream& s, const std::string& body, uint64_t events,
+            Clock::time_point now);
+  void End(Stream& s, Clock::time_point now);
+  void EndAll(Clock::time_point now);
+  void Periodic(Clock::time_point now);
+  bool Flush(Stream& s, Clock::time_point now);
+  bool DrainInput(Stream& s);
+  void Watch(Stream& s, bool want_out);
+  void Close(int fd);
+  void CloseAdoptedFd(int fd);
+
+  EventHub& hub_;
+  Metrics& metrics_;
+  Logger& logger_;
+  const FanoutOptions options_;
+  const std::chrono::milliseconds tick_;
+
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  int waker_id_ = 0;
+  std::thread thread_;
+  std::atomic<size_t> stream_count_{0};
+
+  std::mutex mu_;
+  // guarded by mu_:
+  std::vector<std::pair<int, std::unique_ptr<StreamSession>>> adopted_;
+  bool running_ = false;  // Start() done, RequestStop() not yet called.
+  bool stop_requested_ = false;
+  Clock::time_point stop_deadline_;
+
+  // Owned by the loop's thread.
+  std::unique_ptr<LoopState> loop_;
+};
+
+struct StreamFanout::Loop::Stream {
   int fd = -1;
   std::unique_ptr<StreamSession> session;
   // Bytes the client has not taken yet, from pending_off on.
@@ -33,7 +97,7 @@ struct StreamFanout::Stream {
   size_t waiting() const { return pending.size() - pending_off; }
 };
 
-struct StreamFanout::LoopState {
+struct StreamFanout::Loop::LoopState {
   std::unordered_map<int, std::unique_ptr<Stream>> streams;
   // Seq up to which every stream not behind has been given its events.
   uint64_t seq = 0;
@@ -58,8 +122,8 @@ std::chrono::milliseconds TickFor(std::chrono::milliseconds heartbeat) {
 
 }  // namespace
 
-StreamFanout::StreamFanout(EventHub& hub, Metrics& metrics, Logger& logger,
-                           FanoutOptions options)
+StreamFanout::Loop::Loop(EventHub& hub, Metrics& metrics, Logger& logger,
+                         const FanoutOptions& options)
     : hub_(hub),
       metrics_(metrics),
       logger_(logger),
@@ -67,13 +131,14 @@ StreamFanout::StreamFanout(EventHub& hub, Metrics& metrics, Logger& logger,
       tick_(TickFor(options.heartbeat)),
       loop_(std::make_unique<LoopState>()) {}
 
-StreamFanout::~StreamFanout() {
-  Stop(std::chrono::milliseconds(0));
+StreamFanout::Loop::~Loop() {
+  RequestStop(Clock::now());
+  Join();
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-Status StreamFanout::Start() {
+Status StreamFanout::Loop::Start() {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epoll_fd_ < 0 || wake_fd_ < 0) {
@@ -91,18 +156,18 @@ Status StreamFanout::Start() {
     std::lock_guard<std::mutex> lock(mu_);
     running_ = true;
   }
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] { Run(); });
   return Status::Ok();
 }
 
-void StreamFanout::Wake() {
+void StreamFanout::Loop::Wake() {
   uint64_t one = 1;
   // A full counter (never in practice) still leaves the fd readable.
   ssize_t ignored = ::write(wake_fd_, &one, sizeof one);
   (void)ignored;
 }
 
-void StreamFanout::Adopt(int fd, std::unique_ptr<StreamSession> session) {
+void StreamFanout::Loop::Adopt(int fd, std::unique_ptr<StreamSession> session) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (running_) {
@@ -114,7 +179,7 @@ void StreamFanout::Adopt(int fd, std::unique_ptr<StreamSession> session) {
   CloseAdoptedFd(fd);
 }
 
-void StreamFanout::CloseAdoptedFd(int fd) {
+void StreamFanout::Loop::CloseAdoptedFd(int fd) {
   ssize_t ignored = ::send(fd, kLastChunk.data(), kLastChunk.size(),
                            MSG_NOSIGNAL | MSG_DONTWAIT);
   (void)ignored;
@@ -122,16 +187,20 @@ void StreamFanout::CloseAdoptedFd(int fd) {
   metrics_.clients_connected.fetch_sub(1);
 }
 
-void StreamFanout::Stop(std::chrono::milliseconds grace) {
+void StreamFanout::Loop::RequestStop(Clock::time_point deadline) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!running_) return;
     running_ = false;
     stop_requested_ = true;
-    stop_deadline_ = Clock::now() + grace;
+    stop_deadline_ = deadline;
   }
   Wake();
-  if (thread_.joinable()) thread_.join();
+}
+
+void StreamFanout::Loop::Join() {
+  if (!thread_.joinable()) return;
+  thread_.join();
   hub_.RemoveWaker(waker_id_);
   // Streams handed over while the loop was exiting.
   std::vector<std::pair<int, std::unique_ptr<StreamSession>>> late;
@@ -142,7 +211,7 @@ void StreamFanout::Stop(std::chrono::milliseconds grace) {
   for (auto& entry : late) CloseAdoptedFd(entry.first);
 }
 
-void StreamFanout::Loop() {
+void StreamFanout::Loop::Run() {
   LoopState& st = *loop_;
   std::vector<epoll_event> ready(1024);
   st.next_tick = Clock::now() + tick_;
@@ -204,7 +273,7 @@ void StreamFanout::Loop() {
   for (int fd : fds) Close(fd);
 }
 
-void StreamFanout::TakeAdopted(Clock::time_point now) {
+void StreamFanout::Loop::TakeAdopted(Clock::time_point now) {
   std::vector<std::pair<int, std::unique_ptr<StreamSession>>> adopted;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -240,7 +309,7 @@ void StreamFanout::TakeAdopted(Clock::time_point now) {
   }
 }
 
-void StreamFanout::Deliver(Clock::time_point now) {
+void StreamFanout::Loop::Deliver(Clock::time_point now) {
   LoopState& st = *loop_;
   st.events.clear();
   EventHub::WaitStatus status = hub_.ReadAfter(
@@ -270,7 +339,7 @@ void StreamFanout::Deliver(Clock::time_point now) {
   else st.seq = hub_.last_seq();
 }
 
-void StreamFanout::CatchUp(Stream& s, Clock::time_point now) {
+void StreamFanout::Loop::CatchUp(Stream& s, Clock::time_point now) {
   std::string body;
   uint64_t before = s.session->notifications_sent();
   std::vector<HubEventPtr> events;
@@ -292,7 +361,7 @@ void StreamFanout::CatchUp(Stream& s, Clock::time_point now) {
   Send(s, body, s.session->notifications_sent() - before, now);
 }
 
-bool StreamFanout::Send(Stream& s, const std::string& body, uint64_t events,
+bool StreamFanout::Loop::Send(Stream& s, const std::string& body, uint64_t events,
                         Clock::time_point now) {
   if (body.empty()) return true;
   metrics_.events_sent.fetch_add(events, std::memory_order_relaxed);
@@ -325,7 +394,7 @@ bool StreamFanout::Send(Stream& s, const std::string& body, uint64_t events,
   return true;
 }
 
-bool StreamFanout::Flush(Stream& s, Clock::time_point now) {
+bool StreamFanout::Loop::Flush(Stream& s, Clock::time_point now) {
   while (s.waiting() > 0) {
     ssize_t n = ::send(s.fd, s.pending.data() + s.pending_off, s.waiting(),
                        MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -344,7 +413,7 @@ bool StreamFanout::Flush(Stream& s, Clock::time_point now) {
   return true;
 }
 
-bool StreamFanout::DrainInput(Stream& s) {
+bool StreamFanout::Loop::DrainInput(Stream& s) {
   // Stream clients send nothing after their request: anything is read and
   // dropped; end of file or an error means the client is gone.
   char buf[4096];
@@ -357,7 +426,7 @@ bool StreamFanout::DrainInput(Stream& s) {
   return true;
 }
 
-void StreamFanout::Watch(Stream& s, bool want_out) {
+void StreamFanout::Loop::Watch(Stream& s, bool want_out) {
   if (s.watching_out == want_out) return;
   s.watching_out = want_out;
   epoll_event ev{};
@@ -366,7 +435,7 @@ void StreamFanout::Watch(Stream& s, bool want_out) {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, s.fd, &ev);
 }
 
-void StreamFanout::End(Stream& s, Clock::time_point now) {
+void StreamFanout::Loop::End(Stream& s, Clock::time_point now) {
   s.ending = true;
   s.pending.append(kLastChunk);
   if (!Flush(s, now) || s.waiting() == 0) {
@@ -376,7 +445,7 @@ void StreamFanout::End(Stream& s, Clock::time_point now) {
   Watch(s, true);
 }
 
-void StreamFanout::EndAll(Clock::time_point now) {
+void StreamFanout::Loop::EndAll(Clock::time_point now) {
   LoopState& st = *loop_;
   st.ending = true;
   std::vector<int> fds;
@@ -387,7 +456,7 @@ void StreamFanout::EndAll(Clock::time_point now) {
   }
 }
 
-void StreamFanout::Periodic(Clock::time_point now) {
+void StreamFanout::Loop::Periodic(Clock::time_point now) {
   LoopState& st = *loop_;
   std::vector<int> cut;
   std::vector<Stream*> quiet;
@@ -410,7 +479,7 @@ void StreamFanout::Periodic(Clock::time_point now) {
   }
 }
 
-void StreamFanout::Close(int fd) {
+void StreamFanout::Loop::Close(int fd) {
   LoopState& st = *loop_;
   auto it = st.streams.find(fd);
   if (it == st.streams.end()) return;
@@ -419,6 +488,43 @@ void StreamFanout::Close(int fd) {
   st.streams.erase(it);
   stream_count_.fetch_sub(1, std::memory_order_relaxed);
   metrics_.clients_connected.fetch_sub(1);
+}
+
+StreamFanout::StreamFanout(EventHub& hub, Metrics& metrics, Logger& logger,
+                           FanoutOptions options)
+    : options_(options) {
+  size_t n = options.threads;
+  if (n == 0) n = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+  for (size_t i = 0; i < n; ++i) {
+    loops_.push_back(std::make_unique<Loop>(hub, metrics, logger, options_));
+  }
+}
+
+StreamFanout::~StreamFanout() { Stop(std::chrono::milliseconds(0)); }
+
+Status StreamFanout::Start() {
+  for (auto& loop : loops_) {
+    Status s = loop->Start();
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+void StreamFanout::Adopt(int fd, std::unique_ptr<StreamSession> session) {
+  size_t i = next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size();
+  loops_[i]->Adopt(fd, std::move(session));
+}
+
+void StreamFanout::Stop(std::chrono::milliseconds grace) {
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  for (auto& loop : loops_) loop->RequestStop(deadline);
+  for (auto& loop : loops_) loop->Join();
+}
+
+size_t StreamFanout::streams() const {
+  size_t n = 0;
+  for (const auto& loop : loops_) n += loop->streams();
+  return n;
 }
 
 }  // namespace notifications

@@ -13,6 +13,7 @@
 #include "http_framing.h"
 #include "sse_parser.h"
 #include "stream_request.h"
+#include "test_support.h"
 
 namespace notifications {
 namespace {
@@ -183,6 +184,35 @@ TEST_CASE("fanout: each published batch reaches every stream as one chunk") {
   }
   CHECK(rig.metrics.events_sent.load() == 9);
   CHECK(rig.metrics.clients_connected.load() == 3);
+}
+
+TEST_CASE("fanout: several loops share the streams and each gets every batch once") {
+  FanoutOptions o;
+  o.threads = 3;
+  Rig rig(o);
+  CHECK(rig.fanout->threads() == 3);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 7; ++i) {
+    clients.push_back(std::make_unique<Client>());
+    rig.Adopt(*clients.back());
+  }
+  REQUIRE(rig.WaitStreams(7));
+  rig.hub.Publish({Make("1"), Make("2")});
+  for (auto& c : clients) REQUIRE(c->WaitEvents(2).size() == 2);
+  rig.hub.Publish({Make("3")});
+  for (auto& c : clients) {
+    auto events = c->WaitEvents(3);
+    REQUIRE(events.size() == 3);
+    CHECK(testing::Ids(events) == std::vector<std::string>{"1", "2", "3"});
+    CHECK(c->chunks().size() == 2);
+  }
+  CHECK(rig.metrics.events_sent.load() == 21);
+  clients[0]->CloseNow();
+  CHECK(rig.WaitStreams(6));
+  rig.hub.Shutdown();
+  for (size_t i = 1; i < clients.size(); ++i) CHECK(clients[i]->WaitEnd());
+  CHECK(rig.WaitStreams(0));
+  CHECK(rig.metrics.clients_connected.load() == 0);
 }
 
 TEST_CASE("fanout: events published between Open and Adopt are not lost") {
