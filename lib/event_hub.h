@@ -6,9 +6,9 @@
 // than the last sequence number it has seen, with a timeout so it can send
 // heartbeats and notice shutdown.
 //
-// Streams either wait on the hub (WaitForEvents, one thread per stream) or
-// are written by one event loop (StreamFanout) that registers a waker and
-// reads without blocking (ReadAfter).
+// Streams are written by event loops (StreamFanout) that register a waker
+// and read without blocking (ReadAfter); a stream with a thread of its own
+// can instead block in WaitForEvents (StreamSession::Next).
 //
 // Thread-safe: every public method may be called from any thread.
 //
