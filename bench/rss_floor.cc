@@ -40,7 +40,8 @@ int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   Print("after curl_global_init()");
   CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, argc > 1 ? argv[1] : "http://127.0.0.1:9/");
+  curl_easy_setopt(curl, CURLOPT_URL,
+                   argc > 1 ? argv[1] : "http://127.0.0.1:9/");
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 2000L);
   curl_easy_perform(curl);
   Print("after one plain-HTTP request");

@@ -6,14 +6,22 @@ namespace {
 
 const char* Reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
   }
 }
 
@@ -26,7 +34,8 @@ void AppendClean(const std::string& s, std::string* out) {
 }  // namespace
 
 std::string EncodeResponseHead(int status, const HeaderFields& fields) {
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) + "\r\n";
+  std::string out =
+      "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) + "\r\n";
   for (const auto& [name, value] : fields) {
     AppendClean(name, &out);
     out += ": ";

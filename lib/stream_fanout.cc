@@ -11,10 +11,10 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
-#include <thread>
-#include <utility>
 #include <string>
+#include <thread>
 #include <unordered_map>
+#include <utility>
 
 #include "http_framing.h"
 #include "sse_encoder.h"
@@ -24,7 +24,8 @@ namespace notifications {
 // One event loop: a thread, its epoll set and the streams it owns.
 class StreamFanout::Loop {
  public:
-  Loop(EventHub& hub, Metrics& metrics, Logger& logger, const FanoutOptions& options);
+  Loop(EventHub& hub, Metrics& metrics, Logger& logger,
+       const FanoutOptions& options);
   ~Loop();
   Loop(const Loop&) = delete;
   Loop& operator=(const Loop&) = delete;
@@ -34,7 +35,9 @@ class StreamFanout::Loop {
   // Stop in two steps, so that every loop ends its streams at once.
   void RequestStop(std::chrono::steady_clock::time_point deadline);
   void Join();
-  size_t streams() const { return stream_count_.load(std::memory_order_relaxed); }
+  size_t streams() const {
+    return stream_count_.load(std::memory_order_relaxed);
+  }
 
  private:
   struct Stream;
@@ -218,11 +221,13 @@ void StreamFanout::Loop::Run() {
   while (true) {
     auto until_tick = std::chrono::duration_cast<std::chrono::milliseconds>(
         st.next_tick - Clock::now());
-    int timeout = static_cast<int>(std::max<int64_t>(0, until_tick.count()) + 1);
-    int n = ::epoll_wait(epoll_fd_, ready.data(), static_cast<int>(ready.size()),
-                         timeout);
+    int timeout =
+        static_cast<int>(std::max<int64_t>(0, until_tick.count()) + 1);
+    int n = ::epoll_wait(epoll_fd_, ready.data(),
+                         static_cast<int>(ready.size()), timeout);
     if (n < 0 && errno != EINTR) {
-      logger_.Error(std::string("stream loop: epoll_wait: ") + std::strerror(errno));
+      logger_.Error(std::string("stream loop: epoll_wait: ") +
+                    std::strerror(errno));
       n = 0;
     }
     Clock::time_point now = Clock::now();
@@ -312,8 +317,8 @@ void StreamFanout::Loop::TakeAdopted(Clock::time_point now) {
 void StreamFanout::Loop::Deliver(Clock::time_point now) {
   LoopState& st = *loop_;
   st.events.clear();
-  EventHub::WaitStatus status = hub_.ReadAfter(
-      st.seq, std::numeric_limits<size_t>::max(), &st.events);
+  EventHub::WaitStatus status =
+      hub_.ReadAfter(st.seq, std::numeric_limits<size_t>::max(), &st.events);
   if (status == EventHub::WaitStatus::kTimeout) return;
   // Ending or closing a stream erases it: walk a copy of the keys.
   std::vector<int> fds;
@@ -335,8 +340,10 @@ void StreamFanout::Loop::Deliver(Clock::time_point now) {
       CatchUp(s, now);
     }
   }
-  if (!st.events.empty()) st.seq = st.events.back()->seq;
-  else st.seq = hub_.last_seq();
+  if (!st.events.empty())
+    st.seq = st.events.back()->seq;
+  else
+    st.seq = hub_.last_seq();
 }
 
 void StreamFanout::Loop::CatchUp(Stream& s, Clock::time_point now) {
@@ -361,8 +368,8 @@ void StreamFanout::Loop::CatchUp(Stream& s, Clock::time_point now) {
   Send(s, body, s.session->notifications_sent() - before, now);
 }
 
-bool StreamFanout::Loop::Send(Stream& s, const std::string& body, uint64_t events,
-                        Clock::time_point now) {
+bool StreamFanout::Loop::Send(Stream& s, const std::string& body,
+                              uint64_t events, Clock::time_point now) {
   if (body.empty()) return true;
   metrics_.events_sent.fetch_add(events, std::memory_order_relaxed);
   metrics_.bytes_sent.fetch_add(body.size(), std::memory_order_relaxed);
@@ -380,7 +387,8 @@ bool StreamFanout::Loop::Send(Stream& s, const std::string& body, uint64_t event
   std::string& frame = loop_->frame;
   frame.clear();
   AppendChunk(body, &frame);
-  ssize_t n = ::send(s.fd, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  ssize_t n =
+      ::send(s.fd, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   if (n == static_cast<ssize_t>(frame.size())) return true;
   if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
     Close(s.fd);

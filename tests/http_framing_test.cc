@@ -12,14 +12,15 @@ TEST_CASE("http framing: a response head byte for byte") {
         "Content-Type: text/event-stream\r\n"
         "Transfer-Encoding: chunked\r\n"
         "\r\n");
-  CHECK(EncodeResponseHead(503, {}) == "HTTP/1.1 503 Service Unavailable\r\n\r\n");
+  CHECK(EncodeResponseHead(503, {}) ==
+        "HTTP/1.1 503 Service Unavailable\r\n\r\n");
   CHECK(EncodeResponseHead(299, {}) == "HTTP/1.1 299 Unknown\r\n\r\n");
 }
 
 TEST_CASE("http framing: CR, LF and NUL never reach the head") {
-  std::string head = EncodeResponseHead(
-      200, {{"X-A\r\nInjected", "v\r\nSet-Cookie: a=b"},
-            {"X-B", std::string("x\0y", 3)}});
+  std::string head =
+      EncodeResponseHead(200, {{"X-A\r\nInjected", "v\r\nSet-Cookie: a=b"},
+                               {"X-B", std::string("x\0y", 3)}});
   CHECK(head ==
         "HTTP/1.1 200 OK\r\n"
         "X-AInjected: vSet-Cookie: a=b\r\n"
@@ -40,7 +41,9 @@ TEST_CASE("http framing: chunks carry their size in lowercase hex") {
   CHECK(out.size() == 6 + 4096 + 2);
 }
 
-TEST_CASE("http framing: chunks append; empty data adds nothing (it would end the body)") {
+TEST_CASE(
+    "http framing: chunks append; empty data adds nothing (it would end the "
+    "body)") {
   std::string out = "head";
   AppendChunk("", &out);
   CHECK(out == "head");

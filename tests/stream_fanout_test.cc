@@ -1,11 +1,10 @@
 #include "stream_fanout.h"
 
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <doctest/doctest.h>
 
 #include <map>
 #include <thread>
@@ -72,7 +71,8 @@ class Client {
       Decode();
     }
   }
-  std::vector<SseParser::Event> WaitEvents(size_t n, std::chrono::milliseconds timeout = 5s) {
+  std::vector<SseParser::Event> WaitEvents(
+      size_t n, std::chrono::milliseconds timeout = 5s) {
     ReadUntil([&] { return Notifications().size() >= n; }, timeout);
     return Notifications();
   }
@@ -112,7 +112,8 @@ class Client {
       std::string data = raw_.substr(eol + 2, size);
       chunks_.push_back(data);
       if (data.rfind(":", 0) == 0) ++comments_;
-      parser_.Feed(data, [this](const SseParser::Event& e) { events_.push_back(e); });
+      parser_.Feed(data,
+                   [this](const SseParser::Event& e) { events_.push_back(e); });
     }
   }
 
@@ -128,7 +129,8 @@ class Client {
 };
 
 struct Rig {
-  explicit Rig(FanoutOptions o = {}, size_t history = 100) : hub(history, false) {
+  explicit Rig(FanoutOptions o = {}, size_t history = 100)
+      : hub(history, false) {
     fanout = std::make_unique<StreamFanout>(hub, metrics, logger, o);
     REQUIRE(fanout->Start().ok());
   }
@@ -137,11 +139,12 @@ struct Rig {
     fanout->Stop(1s);
   }
   // An opened session, as the HTTP side hands it over.
-  std::unique_ptr<StreamSession> Session(std::multimap<std::string, std::string> params = {}) {
+  std::unique_ptr<StreamSession> Session(
+      std::multimap<std::string, std::string> params = {}) {
     Result<StreamRequest> request = ParseStreamRequest(params, "", 100);
     REQUIRE(request.ok());
-    auto s = std::make_unique<StreamSession>(hub, nullptr, std::move(request).value(),
-                                             StreamOptions{}, 1);
+    auto s = std::make_unique<StreamSession>(
+        hub, nullptr, std::move(request).value(), StreamOptions{}, 1);
     s->Open();
     return s;
   }
@@ -186,7 +189,8 @@ TEST_CASE("fanout: each published batch reaches every stream as one chunk") {
   CHECK(rig.metrics.clients_connected.load() == 3);
 }
 
-TEST_CASE("fanout: several loops share the streams and each gets every batch once") {
+TEST_CASE(
+    "fanout: several loops share the streams and each gets every batch once") {
   FanoutOptions o;
   o.threads = 3;
   Rig rig(o);
@@ -233,7 +237,8 @@ TEST_CASE("fanout: a filtered stream gets only its notifications") {
   rig.Adopt(all);
   rig.Adopt(jenkins, {{"service", "Jenkins"}});
   REQUIRE(rig.WaitStreams(2));
-  rig.hub.Publish({Make("1", "GitHub"), Make("2", "Jenkins"), Make("3", "GitHub")});
+  rig.hub.Publish(
+      {Make("1", "GitHub"), Make("2", "Jenkins"), Make("3", "GitHub")});
   rig.hub.Publish({Make("4", "Jenkins")});
   CHECK(all.WaitEvents(4).size() == 4);
   auto events = jenkins.WaitEvents(2);
@@ -267,21 +272,27 @@ TEST_CASE("fanout: a quiet stream gets heartbeat comments") {
   CHECK(a.Notifications().empty());
 }
 
-TEST_CASE("fanout: a client that stops reading is cut, the others get everything") {
+TEST_CASE(
+    "fanout: a client that stops reading is cut, the others get everything") {
   FanoutOptions o;
   o.max_pending_bytes = 64 * 1024;
   o.write_timeout = 60s;  // Only the size limit acts here.
   Rig rig(o, 1000);
   Client slow, healthy;
   int small = 4096;
-  REQUIRE(::setsockopt(slow.server_fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+  REQUIRE(::setsockopt(slow.server_fd, SOL_SOCKET, SO_SNDBUF, &small,
+                       sizeof small) == 0);
   rig.Adopt(slow);
   rig.Adopt(healthy);
   REQUIRE(rig.WaitStreams(2));
   for (int i = 1; i <= 200; ++i) {
     rig.hub.Publish({Make(std::to_string(i), "GitHub", 1000)});
     // The healthy client reads as it goes; the slow one never does.
-    healthy.ReadUntil([&] { return healthy.Notifications().size() >= static_cast<size_t>(i); }, 5s);
+    healthy.ReadUntil(
+        [&] {
+          return healthy.Notifications().size() >= static_cast<size_t>(i);
+        },
+        5s);
   }
   CHECK(healthy.Notifications().size() == 200);
   CHECK(rig.WaitStreams(1));
@@ -290,7 +301,8 @@ TEST_CASE("fanout: a client that stops reading is cut, the others get everything
   slow.WaitEnd();
   auto got = slow.Notifications();
   CHECK(got.size() < 200);
-  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i].last_event_id == std::to_string(i + 1));
+  for (size_t i = 0; i < got.size(); ++i)
+    CHECK(got[i].last_event_id == std::to_string(i + 1));
 }
 
 TEST_CASE("fanout: a client that takes nothing for the write timeout is cut") {
@@ -300,10 +312,12 @@ TEST_CASE("fanout: a client that takes nothing for the write timeout is cut") {
   Rig rig(o, 1000);
   Client stalled;
   int small = 4096;
-  REQUIRE(::setsockopt(stalled.server_fd, SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+  REQUIRE(::setsockopt(stalled.server_fd, SOL_SOCKET, SO_SNDBUF, &small,
+                       sizeof small) == 0);
   rig.Adopt(stalled);
   REQUIRE(rig.WaitStreams(1));
-  for (int i = 1; i <= 40; ++i) rig.hub.Publish({Make(std::to_string(i), "GitHub", 1000)});
+  for (int i = 1; i <= 40; ++i)
+    rig.hub.Publish({Make(std::to_string(i), "GitHub", 1000)});
   auto start = std::chrono::steady_clock::now();
   CHECK(rig.WaitStreams(0, 5s));
   CHECK(std::chrono::steady_clock::now() - start >= 200ms);
@@ -357,7 +371,8 @@ TEST_CASE("fanout: an upstream reset reaches streams as event: reset") {
   CHECK(a.events()[2].last_event_id == "1");
 }
 
-TEST_CASE("fanout: streams handed over before Start or after Stop end at once") {
+TEST_CASE(
+    "fanout: streams handed over before Start or after Stop end at once") {
   EventHub hub(10, false);
   Metrics metrics;
   Logger logger{LogLevel::kOff};
