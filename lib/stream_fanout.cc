@@ -36,7 +36,7 @@ class StreamFanout::Loop {
   void RequestStop(std::chrono::steady_clock::time_point deadline);
   void Join();
   size_t streams() const {
-    return stream_count_.load(std::memory_order_relaxed);
+    return stream_count_.load(std::memory_order_acquire);
   }
 
  private:
@@ -183,11 +183,11 @@ void StreamFanout::Loop::Adopt(int fd, std::unique_ptr<StreamSession> session) {
 }
 
 void StreamFanout::Loop::CloseAdoptedFd(int fd) {
+  metrics_.clients_connected.fetch_sub(1);
   ssize_t ignored = ::send(fd, kLastChunk.data(), kLastChunk.size(),
                            MSG_NOSIGNAL | MSG_DONTWAIT);
   (void)ignored;
   ::close(fd);
-  metrics_.clients_connected.fetch_sub(1);
 }
 
 void StreamFanout::Loop::RequestStop(Clock::time_point deadline) {
@@ -492,10 +492,12 @@ void StreamFanout::Loop::Close(int fd) {
   auto it = st.streams.find(fd);
   if (it == st.streams.end()) return;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
-  ::close(fd);
   st.streams.erase(it);
-  stream_count_.fetch_sub(1, std::memory_order_relaxed);
+  // Counted before the close: a client that sees its stream end, or a
+  // caller that sees streams() drop, also sees the gauge updated.
   metrics_.clients_connected.fetch_sub(1);
+  stream_count_.fetch_sub(1, std::memory_order_release);
+  ::close(fd);
 }
 
 StreamFanout::StreamFanout(EventHub& hub, Metrics& metrics, Logger& logger,
