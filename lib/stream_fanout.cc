@@ -414,7 +414,12 @@ bool StreamFanout::Loop::Flush(Stream& s, Clock::time_point now) {
     s.pending_off += static_cast<size_t>(n);
     s.last_progress = now;
   }
-  s.pending.clear();
+  // A client that caught up after a burst does not keep the burst's buffer.
+  if (s.pending.capacity() > 64 * 1024) {
+    std::string().swap(s.pending);
+  } else {
+    s.pending.clear();
+  }
   s.pending_off = 0;
   if (s.ending) return false;  // Everything, the last chunk included, is out.
   Watch(s, false);
