@@ -22,16 +22,7 @@ using testing::HttpResult;
 using testing::SseClient;
 
 Notification Make(const std::string& id, const std::string& service = "GitHub") {
-  Notification n;
-  n.id = id;
-  n.time = "2026-11-28T12:00:00.000Z";
-  n.service = service;
-  n.project = "Nasqueron";
-  n.group = "ops";
-  n.type = "push";
-  n.text = "text " + id;
-  n.link = "";
-  return n;
+  return testing::SampleNotification(id, service);
 }
 
 struct Rig {

@@ -21,13 +21,7 @@ using namespace std::chrono_literals;
 
 Notification Make(const std::string& id, const std::string& service = "GitHub",
                   size_t text_bytes = 8) {
-  Notification n;
-  n.id = id;
-  n.time = "2026-11-28T12:00:00.000Z";
-  n.service = service;
-  n.project = "Nasqueron";
-  n.group = "ops";
-  n.type = "push";
+  Notification n = testing::SampleNotification(id, service);
   n.text = std::string(text_bytes, 'x');
   return n;
 }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "sse_parser.h"
+#include "test_support.h"
 
 namespace notifications {
 namespace {
@@ -14,16 +15,7 @@ namespace {
 using namespace std::chrono_literals;
 
 Notification Make(const std::string& id, const std::string& service = "GitHub") {
-  Notification n;
-  n.id = id;
-  n.time = "2026-11-28T12:00:00.000Z";
-  n.service = service;
-  n.project = "Nasqueron";
-  n.group = "ops";
-  n.type = "push";
-  n.text = "text " + id;
-  n.link = "";
-  return n;
+  return testing::SampleNotification(id, service);
 }
 
 // Ids here are decimal counters: shortlex order is numeric order.

@@ -565,5 +565,18 @@ size_t PeakRssKib(pid_t pid) {
   return 0;
 }
 
+Notification SampleNotification(const std::string& id, const std::string& service) {
+  Notification n;
+  n.id = id;
+  n.time = "2026-11-28T12:00:00.000Z";
+  n.service = service;
+  n.project = "Nasqueron";
+  n.group = "ops";
+  n.type = "push";
+  n.text = "text " + id;
+  n.link = "";
+  return n;
+}
+
 }  // namespace testing
 }  // namespace notifications

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "notification.h"
 #include "sse_parser.h"
 
 namespace notifications {
@@ -199,6 +200,11 @@ class BrowserLikeClient {
 
 // Peak resident set size (VmHWM) of process `pid` in KiB, 0 if unknown.
 size_t PeakRssKib(pid_t pid);
+
+// A notification for in-process tests: Nasqueron/ops/`service`/push, text
+// "text <id>", no link, a fixed time.
+Notification SampleNotification(const std::string& id,
+                                const std::string& service = "GitHub");
 
 }  // namespace testing
 }  // namespace notifications
