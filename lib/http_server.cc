@@ -528,7 +528,7 @@ void BridgeServer::Impl::HandleEvents(const httplib::Request& req,
     metrics.clients_connected.fetch_sub(1);
     return;
   }
-  // From here on the stream is the fanout's: one thread writes every stream.
+  // From here on the stream is the fanout's: one of its loops writes it.
   fanout.Adopt(conn->Release(), std::move(session));
 }
 
