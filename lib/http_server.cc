@@ -221,6 +221,16 @@ class StreamServer final : public httplib::Server {
   std::unordered_map<std::thread::id, Connection*> current_;
 };
 
+// The stream loops' settings from the server's; the rest keep their
+// defaults (stream_fanout.h).
+FanoutOptions MakeFanoutOptions(const ServerOptions& options) {
+  FanoutOptions o;
+  o.heartbeat = options.heartbeat;
+  o.write_timeout = options.write_timeout;
+  o.threads = options.stream_threads;
+  return o;
+}
+
 constexpr const char* kPageCsp =
     "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; connect-src 'self' http: https:; "
@@ -305,9 +315,7 @@ struct BridgeServer::Impl {
         // handshakes. Threads are created on demand, 256 KiB stacks.
         pool(options.max_clients + options.extra_threads, 256 * 1024,
              std::chrono::seconds(30)),
-        fanout(h, m, l, FanoutOptions{options.heartbeat, options.write_timeout,
-                                      size_t{1} << 20, 512,
-                                      options.stream_threads}),
+        fanout(h, m, l, MakeFanoutOptions(options)),
         rng(std::random_device{}()) {}
 
   void Route(const httplib::Request& req, httplib::Response& res);

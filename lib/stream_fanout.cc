@@ -112,6 +112,14 @@ struct StreamFanout::Loop::LoopState {
   std::string frame;
   std::vector<HubEventPtr> events;
   const std::string keep_alive = EncodeSseComment("keep-alive");
+
+  // The open streams' sockets, for walks that may close (erase) streams.
+  std::vector<int> Fds() const {
+    std::vector<int> fds;
+    fds.reserve(streams.size());
+    for (const auto& entry : streams) fds.push_back(entry.first);
+    return fds;
+  }
 };
 
 namespace {
@@ -273,9 +281,7 @@ void StreamFanout::Loop::Run() {
     if (stop && (st.streams.empty() || now >= deadline)) break;
     if (stop) st.next_tick = std::min(st.next_tick, deadline);
   }
-  std::vector<int> fds;
-  for (auto& entry : st.streams) fds.push_back(entry.first);
-  for (int fd : fds) Close(fd);
+  for (int fd : st.Fds()) Close(fd);
 }
 
 void StreamFanout::Loop::TakeAdopted(Clock::time_point now) {
@@ -320,12 +326,8 @@ void StreamFanout::Loop::Deliver(Clock::time_point now) {
   EventHub::WaitStatus status =
       hub_.ReadAfter(st.seq, std::numeric_limits<size_t>::max(), &st.events);
   if (status == EventHub::WaitStatus::kTimeout) return;
-  // Ending or closing a stream erases it: walk a copy of the keys.
-  std::vector<int> fds;
-  fds.reserve(st.streams.size());
-  for (auto& entry : st.streams) fds.push_back(entry.first);
   const uint64_t from = st.seq;
-  for (int fd : fds) {
+  for (int fd : st.Fds()) {
     auto it = st.streams.find(fd);
     if (it == st.streams.end()) continue;
     Stream& s = *it->second;
@@ -461,9 +463,7 @@ void StreamFanout::Loop::End(Stream& s, Clock::time_point now) {
 void StreamFanout::Loop::EndAll(Clock::time_point now) {
   LoopState& st = *loop_;
   st.ending = true;
-  std::vector<int> fds;
-  for (auto& entry : st.streams) fds.push_back(entry.first);
-  for (int fd : fds) {
+  for (int fd : st.Fds()) {
     auto it = st.streams.find(fd);
     if (it != st.streams.end() && !it->second->ending) End(*it->second, now);
   }
