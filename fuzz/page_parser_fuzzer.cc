@@ -25,6 +25,7 @@
 #include "notification.h"
 #include "notification_json.h"
 #include "notification_parser.h"
+#include "utf8.h"
 
 namespace {
 

@@ -52,8 +52,7 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNB_WARNINGS_AS_ERRO
   -DNB_SANITIZE=thread >/dev/null
 cmake --build build-tsan
 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/sanitizers/tsan.supp" \
-  ctest --test-dir build-tsan --output-on-failure -j "$jobs" \
-  -R 'event hub|stream session|fanout|poller|worker pool|http server|e2e|gap source|mock|chaos'
+  ctest --test-dir build-tsan --output-on-failure -j "$jobs" -L concurrency
 
 if [ "$quick" = 0 ]; then
   step "Fuzzing (libFuzzer), ${FUZZ_SECONDS:-30} s per target"

@@ -1,0 +1,68 @@
+// Metrics: the bridge's counters and gauges, and their rendering in the
+// Prometheus text exposition format (version 0.0.4).
+//
+// Thread-safe: every counter is atomic; Snapshot() reads them all (not as
+// one atomic view, which Prometheus does not need).
+//
+// Exposition grammar (one block per metric):
+//   # HELP <name> <text>\n
+//   # TYPE <name> counter|gauge\n
+//   <name>[{label="value"}] <value>\n
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "upstream_health.h"
+
+namespace notifications {
+
+constexpr size_t kFetchErrorKinds = static_cast<size_t>(FetchError::kMalformed) + 1;
+
+struct MetricsSnapshot {
+  uint64_t polls = 0;  // Upstream page requests made by the poller.
+  std::array<uint64_t, kFetchErrorKinds> poll_errors{};  // By FetchError.
+  uint64_t contract_violations = 0;  // Pages rejected by the poller itself.
+  uint64_t notifications_published = 0;
+  uint64_t duplicates_dropped = 0;  // Overlapping items not re-published.
+  uint64_t upstream_resets = 0;     // 410s that restarted from the oldest.
+  int64_t clients_connected = 0;
+  uint64_t streams_opened = 0;
+  uint64_t streams_rejected = 0;  // Turned away at --max-clients.
+  uint64_t events_sent = 0;       // Notification events written to streams.
+  uint64_t bytes_sent = 0;        // SSE bytes written to streams.
+  uint64_t gap_fetches = 0;       // Upstream requests made for resumes.
+  uint64_t state_save_errors = 0;  // Failed writes of --state-file.
+  double last_success_unix_seconds = 0;  // 0 = never.
+};
+
+class Metrics {
+ public:
+  std::atomic<uint64_t> polls{0};
+  std::array<std::atomic<uint64_t>, kFetchErrorKinds> poll_errors{};
+  std::atomic<uint64_t> contract_violations{0};
+  std::atomic<uint64_t> notifications_published{0};
+  std::atomic<uint64_t> duplicates_dropped{0};
+  std::atomic<uint64_t> upstream_resets{0};
+  std::atomic<int64_t> clients_connected{0};
+  std::atomic<uint64_t> streams_opened{0};
+  std::atomic<uint64_t> streams_rejected{0};
+  std::atomic<uint64_t> events_sent{0};
+  std::atomic<uint64_t> bytes_sent{0};
+  std::atomic<uint64_t> gap_fetches{0};
+  std::atomic<uint64_t> state_save_errors{0};
+  std::atomic<int64_t> last_success_unix_ms{0};
+
+  void CountPollError(FetchError error) {
+    poll_errors[static_cast<size_t>(error)].fetch_add(1, std::memory_order_relaxed);
+  }
+  MetricsSnapshot Snapshot() const;
+};
+
+// Renders `m` in the Prometheus text format, every metric prefixed with
+// "notifications_bridge_". Pure: same input, same bytes.
+std::string RenderPrometheus(const MetricsSnapshot& m);
+
+}  // namespace notifications

@@ -1,0 +1,7 @@
+#include "version.h"
+
+namespace notifications {
+
+const char* ProjectVersion() { return NB_VERSION; }
+
+}  // namespace notifications

@@ -1,0 +1,285 @@
+#include "mock_config.h"
+
+#include "secret_file.h"
+#include "version.h"
+
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <limits>
+
+namespace notifications {
+namespace {
+
+constexpr char kEnvPrefix[] = "NOTIFICATIONS_MOCK_";
+constexpr char kTokenEnv[] = "NOTIFICATIONS_MOCK_TOKEN";
+
+std::string Env(const std::string& flag) { return kEnvPrefix + flag; }
+
+std::string Trim(const std::string& s) {
+  const char* kSpace = " \t\r\n\v\f";
+  size_t begin = s.find_first_not_of(kSpace);
+  if (begin == std::string::npos) return "";
+  size_t end = s.find_last_not_of(kSpace);
+  return s.substr(begin, end - begin + 1);
+}
+
+const char* const kFlagsWithEnv[][2] = {
+    {"--host", "HOST"},
+    {"--port", "PORT"},
+    {"--base-path", "BASE_PATH"},
+    {"--retention", "RETENTION"},
+    {"--token-file", "TOKEN_FILE"},
+    {"--fixtures", "FIXTURES"},
+    {"--generate", "GENERATE"},
+    {"--overlap", "OVERLAP"},
+    {"--fault-rate", "FAULT_RATE"},
+    {"--fault-5xx", "FAULT_5XX"},
+    {"--fault-delay-seconds", "FAULT_DELAY_SECONDS"},
+    {"--fault-delay", "FAULT_DELAY"},
+    {"--fault-close", "FAULT_CLOSE"},
+    {"--fault-truncate", "FAULT_TRUNCATE"},
+    {"--fault-garbage", "FAULT_GARBAGE"},
+    {"--fault-reserve", "FAULT_RESERVE"},
+    {"--fault-gone", "FAULT_GONE"},
+    {"--fault-slow-seconds", "FAULT_SLOW_SECONDS"},
+    {"--fault-slow", "FAULT_SLOW"},
+    {"--fault-seed", "FAULT_SEED"},
+    {"--log-level", "LOG_LEVEL"},
+};
+
+// CLI11 names the flag even when the bad value came from its environment
+// variable; say so, or the user looks for a flag they never typed.
+std::string WithEnvSource(const std::string& message, int argc,
+                          const char* const* argv) {
+  for (const auto& entry : kFlagsWithEnv) {
+    const std::string flag = entry[0];
+    if (message.compare(0, flag.size() + 1, flag + ":") != 0) continue;
+    for (int i = 1; i < argc; ++i) {
+      std::string arg = argv[i];
+      if (arg == flag || arg.compare(0, flag.size() + 1, flag + "=") == 0) {
+        return message;
+      }
+    }
+    const std::string variable = Env(entry[1]);
+    const char* value = std::getenv(variable.c_str());
+    if (value != nullptr && value[0] != '\0') {
+      return message + " (from " + variable + ")";
+    }
+  }
+  return message;
+}
+
+// What each --fault-<kind> does, for --help (indexed by MockFault).
+constexpr const char* kFaultHelp[kMockFaultKinds] = {
+    "answer 500, 502 or 503 with a JSON error body",
+    "hold the request --fault-delay-seconds, then answer normally",
+    "send the headers and part of the body, then close the connection",
+    "answer 200 with the JSON body cut short",
+    "answer 200 with an HTML page instead of JSON",
+    "re-serve 1..limit already delivered items at the start of the page",
+    "answer 410 gone to a request with after, as if the cursor were "
+    "forgotten (never part of --fault-rate)",
+    "drip the page in small pieces every 100 ms over "
+    "--fault-slow-seconds",
+};
+
+std::string Upper(std::string s) {
+  for (char& c : s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return s;
+}
+
+std::chrono::milliseconds Millis(double seconds) {
+  return std::chrono::milliseconds(std::llround(seconds * 1000));
+}
+
+}  // namespace
+
+std::string MockVersionLine() {
+  return std::string("notifications-mock-api ") + ProjectVersion();
+}
+
+Result<MockCommandLine> ParseMockCommandLine(int argc,
+                                             const char* const* argv) {
+  MockCommandLine out;
+  MockApiOptions& api = out.api;
+  std::string token_file;
+  std::string log_level = LogLevelName(out.log_level);
+  std::string token_on_command_line;
+  bool version = false;
+
+  CLI::App app(
+      "Mock of Nasqueron's notifications delivery API (docs/delivery-api.md) "
+      "for local development and tests: serves GET <base>/status, GET "
+      "<base>/notifications and the gate POST /gate/Notification/<project>.",
+      "notifications-mock-api");
+  app.footer(std::string("Every flag can also be set with the environment "
+                         "variable shown beside it. The token can be given "
+                         "with ") +
+             kTokenEnv +
+             " instead of --token-file, never on the command line.");
+
+  app.add_option("--host", api.host, "Address to listen on")
+      ->envname(Env("HOST"))
+      ->capture_default_str();
+  app.add_option("--port", api.port, "TCP port; 0 = any free port")
+      ->envname(Env("PORT"))
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--base-path", api.base_path,
+                 "Prefix of the API routes, \"\" or like /delivery")
+      ->envname(Env("BASE_PATH"))
+      ->capture_default_str();
+  app.add_option("--retention", api.retention,
+                 "Notifications kept in memory; older cursors answer 410")
+      ->envname(Env("RETENTION"))
+      ->check(CLI::Range(size_t{1}, size_t{100000000}))
+      ->capture_default_str();
+  app.add_option("--token-file", token_file,
+                 "File whose first line is the bearer token every route but "
+                 "status then requires")
+      ->envname(Env("TOKEN_FILE"));
+  app.add_option("--fixtures", api.fixtures_path,
+                 "JSON array of notifications to serve from the start")
+      ->envname(Env("FIXTURES"));
+  app.add_option("--generate", api.generate_rate,
+                 "Synthetic notifications per second (fractions allowed), "
+                 "0 = off")
+      ->envname(Env("GENERATE"))
+      ->check(CLI::Range(0.0, 10000.0))
+      ->capture_default_str();
+  app.add_option("--overlap", api.overlap,
+                 "Re-serve up to N already delivered items at the start of "
+                 "each page, to test callers' dedupe")
+      ->envname(Env("OVERLAP"))
+      ->check(CLI::Range(0, 1000))
+      ->capture_default_str();
+  double fault_rate = 0;
+  app.add_option("--fault-rate", fault_rate,
+                 "Probability (0..1) that a GET <base>/notifications request "
+                 "gets a fault, spread evenly over every kind below but "
+                 "gone; a --fault-<kind> given replaces that kind's share")
+      ->envname(Env("FAULT_RATE"))
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  MockFaultOptions& faults = api.faults;
+  std::array<CLI::Option*, kMockFaultKinds> fault_options{};
+  for (size_t i = 0; i < kMockFaultKinds; ++i) {
+    const std::string name = MockFaultName(static_cast<MockFault>(i));
+    fault_options[i] =
+        app.add_option("--fault-" + name, faults.rates[i],
+                       std::string("Probability (0..1) per poll request: ") +
+                           kFaultHelp[i])
+            ->envname(Env("FAULT_" + Upper(name)))
+            ->check(CLI::Range(0.0, 1.0))
+            ->capture_default_str();
+  }
+  double delay_seconds = static_cast<double>(faults.delay.count()) / 1000;
+  app.add_option("--fault-delay-seconds", delay_seconds,
+                 "How long a delay fault holds a request, in seconds (longer "
+                 "than the bridge's --request-timeout)")
+      ->envname(Env("FAULT_DELAY_SECONDS"))
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  double slow_seconds = static_cast<double>(faults.slow.count()) / 1000;
+  app.add_option("--fault-slow-seconds", slow_seconds,
+                 "About how long a slow fault takes to drip a whole page, "
+                 "in seconds")
+      ->envname(Env("FAULT_SLOW_SECONDS"))
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--fault-seed", faults.seed,
+                 "Seed of the fault draws, for reproducible runs; 0 = random")
+      ->envname(Env("FAULT_SEED"))
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            bool digits = !value.empty() && value.size() <= 20;
+            for (char c : value) digits = digits && c >= '0' && c <= '9';
+            return digits ? ""
+                          : "must be an integer from 0 to 2^64-1, got " + value;
+          },
+          "UINT"))
+      ->capture_default_str();
+  app.add_option("--log-level", log_level, "debug, info, warn, error or off")
+      ->envname(Env("LOG_LEVEL"))
+      ->capture_default_str();
+  app.add_flag("--version", version, "Print the version and exit");
+  // Hidden, only to answer with a useful message instead of "not expected".
+  app.add_option("--token", token_on_command_line)->group("");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out.exit_text = app.help();
+    return out;
+  } catch (const CLI::CallForAllHelp&) {
+    out.exit_text = app.help("", CLI::AppFormatMode::All);
+    return out;
+  } catch (const CLI::ParseError& e) {
+    return Status::InvalidArgument(WithEnvSource(e.what(), argc, argv) +
+                                   " (see notifications-mock-api --help)");
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(e.what());
+  }
+
+  if (version) {
+    out.exit_text = MockVersionLine() + "\n";
+    return out;
+  }
+  if (!token_on_command_line.empty() || app.count("--token") > 0) {
+    return Status::InvalidArgument(
+        std::string("--token is not accepted: the command line is visible to "
+                    "every local user; use --token-file FILE or ") +
+        kTokenEnv);
+  }
+  if (!ParseLogLevel(log_level, &out.log_level)) {
+    return Status::InvalidArgument(WithEnvSource(
+        "--log-level: must be debug, info, warn, error or off, got \"" +
+            log_level + "\"",
+        argc, argv));
+  }
+
+  // --fault-rate is a mix: each kind not given on its own gets an equal
+  // share. Gone is left out: a 410 makes a caller drop its view and replay
+  // everything, which a demo or a casual run should not get by surprise.
+  constexpr size_t kGone = static_cast<size_t>(MockFault::kGone);
+  for (size_t i = 0; i < kMockFaultKinds; ++i) {
+    if (i != kGone && fault_options[i]->count() == 0) {
+      faults.rates[i] = fault_rate / static_cast<double>(kMockFaultKinds - 1);
+    }
+  }
+  faults.delay = Millis(delay_seconds);
+  faults.slow = Millis(slow_seconds);
+
+  const char* env_token = std::getenv(kTokenEnv);
+  bool has_env_token = env_token != nullptr && env_token[0] != '\0';
+  if (!token_file.empty()) {
+    if (has_env_token) {
+      return Status::InvalidArgument(
+          std::string("give the token once: --token-file or ") + kTokenEnv +
+          ", not both");
+    }
+    Result<std::string> token = ReadSecretFile(token_file, &out.warnings);
+    if (!token.ok()) {
+      return Status::InvalidArgument(WithEnvSource(
+          "--token-file: " + token.status().message(), argc, argv));
+    }
+    api.token = *token;
+  } else if (has_env_token) {
+    api.token = Trim(env_token);
+  }
+
+  Status valid = ValidateMockApiOptions(api);
+  if (!valid.ok()) return valid;
+  return out;
+}
+
+}  // namespace notifications

@@ -1,0 +1,410 @@
+#include "tail_format.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include <array>
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "utf8.h"
+
+namespace notifications {
+namespace {
+
+// Reads the top-level string members of one JSON object into bound slots.
+// A SAX handler rather than a DOM: only the top level matters, and a deeply
+// nested rawContent must cost neither a recursive destructor nor a copy.
+// Returning false stops the parse; error() then says why.
+class TopLevelStrings
+    : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TopLevelStrings> {
+ public:
+  // Member `name`, when present, must be a string (stored, sanitized) or
+  // null (stored as nullopt). `slot` must outlive the parse.
+  void Bind(const char* name, std::optional<std::string>* slot) {
+    slots_.push_back({name, slot});
+  }
+
+  // Scalars other than strings and null: fine below the top level or in an
+  // unbound member, a type error in a bound one.
+  bool Default() { return Value(); }
+  bool Null() {
+    if (depth_ == 1 && current_ != nullptr) {
+      current_->reset();
+      return true;
+    }
+    return Value();
+  }
+  bool String(const char* s, rapidjson::SizeType length, bool /*copy*/) {
+    if (depth_ == 1 && current_ != nullptr) {
+      *current_ = SanitizeUtf8(std::string_view(s, length));
+      return true;
+    }
+    return Value();
+  }
+  bool StartObject() {
+    if (depth_ > 0 && !Value()) return false;
+    ++depth_;
+    return true;
+  }
+  bool Key(const char* s, rapidjson::SizeType length, bool /*copy*/) {
+    if (depth_ == 1) {
+      key_.assign(s, length);
+      current_ = nullptr;
+      for (const Slot& slot : slots_) {
+        if (key_ == slot.name) current_ = slot.value;
+      }
+    }
+    return true;
+  }
+  bool EndObject(rapidjson::SizeType /*members*/) {
+    --depth_;
+    return true;
+  }
+  bool StartArray() {
+    if (!Value()) return false;
+    ++depth_;
+    return true;
+  }
+  bool EndArray(rapidjson::SizeType /*elements*/) {
+    --depth_;
+    return true;
+  }
+
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Slot {
+    const char* name;
+    std::optional<std::string>* value;
+  };
+
+  // A value that is not a string or null: the root must be an object, and
+  // a bound member a string or null.
+  bool Value() {
+    if (depth_ == 0) {
+      error_ = "not a JSON object";
+      return false;
+    }
+    if (depth_ == 1 && current_ != nullptr) {
+      error_ = "\"" + key_ + "\" must be a string or null";
+      return false;
+    }
+    return true;
+  }
+
+  std::vector<Slot> slots_;
+  int depth_ = 0;
+  std::string key_;
+  std::optional<std::string>* current_ = nullptr;  // Slot of key_, if bound.
+  std::string error_;
+};
+
+// Parses `data` with `handler`. Returns "" or the error message.
+std::string ParseTopLevel(std::string_view data, TopLevelStrings& handler) {
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream stream(data.data(), data.size());
+  // Iterative: no recursion whatever the nesting of rawContent. Stop when
+  // done, then check the tail ourselves (RapidJSON's own check stops at the
+  // first NUL byte).
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag;
+  rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, handler);
+  if (!ok) {
+    if (!handler.error().empty()) return handler.error();
+    return "not valid JSON at offset " + std::to_string(ok.Offset()) + ": " +
+           rapidjson::GetParseError_En(ok.Code());
+  }
+  for (size_t i = stream.Tell(); i < data.size(); ++i) {
+    char c = data[i];
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      return "not valid JSON at offset " + std::to_string(i) + ": " +
+             rapidjson::GetParseError_En(
+                 rapidjson::kParseErrorDocumentRootNotSingular);
+    }
+  }
+  return "";
+}
+
+// Appends `s` with each control character (C0, DEL, C1) replaced by a
+// space. `s` is valid UTF-8 (the parser sanitized it): C1 controls are the
+// two-byte sequences C2 80..C2 9F.
+void AppendPrintable(std::string& out, std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7F) {
+      out += ' ';
+    } else if (c == 0xC2 && i + 1 < s.size() &&
+               static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(s[i + 1]) <= 0x9F) {
+      out += ' ';
+      ++i;
+    } else {
+      out += s[i];
+    }
+  }
+}
+
+void AppendOptional(std::string& out, const std::optional<std::string>& s) {
+  if (s) AppendPrintable(out, std::string_view(*s));
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Reads exactly `n` digits of `s` at `pos` into `out`.
+bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int value = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (!IsDigit(s[i])) return false;
+    value = value * 10 + (s[i] - '0');
+  }
+  *out = value;
+  return true;
+}
+
+bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int DaysInMonth(int y, int m) {
+  static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30,
+                                                31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeapYear(y) ? 29 : kDays[static_cast<size_t>(m - 1)];
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+// days_from_civil): timegm() is not standard, and mktime() is local time.
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+bool IsUnreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+         (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i])
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<Notification> ParseStreamNotification(std::string_view data) {
+  Notification n;
+  std::optional<std::string> id, time;
+  TopLevelStrings handler;
+  handler.Bind("id", &id);
+  handler.Bind("time", &time);
+  handler.Bind("service", &n.service);
+  handler.Bind("project", &n.project);
+  handler.Bind("group", &n.group);
+  handler.Bind("type", &n.type);
+  handler.Bind("text", &n.text);
+  handler.Bind("link", &n.link);
+  std::string error = ParseTopLevel(data, handler);
+  if (!error.empty()) return Status::InvalidArgument(error);
+  n.id = id.value_or("");
+  n.time = time.value_or("");
+  return n;
+}
+
+std::string ResetNotice(std::string_view data) {
+  std::string notice = "stream reset: ";
+  std::optional<std::string> message, reason;
+  TopLevelStrings handler;
+  handler.Bind("message", &message);
+  handler.Bind("reason", &reason);
+  if (ParseTopLevel(data, handler).empty()) {
+    if (message && !message->empty()) {
+      AppendPrintable(notice, *message);
+      return notice;
+    }
+    if (reason && !reason->empty()) {
+      AppendPrintable(notice, *reason);
+      return notice;
+    }
+  }
+  AppendPrintable(notice, SanitizeUtf8(data));
+  return notice;
+}
+
+std::optional<std::time_t> ParseRfc3339(std::string_view s) {
+  // 2026-11-28T12:00:00[.fff](Z|+hh:mm|-hh:mm)
+  int year, month, day, hour, minute, second;
+  if (s.size() < 20 || !Digits(s, 0, 4, &year) || s[4] != '-' ||
+      !Digits(s, 5, 2, &month) || s[7] != '-' || !Digits(s, 8, 2, &day) ||
+      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !Digits(s, 11, 2, &hour) || s[13] != ':' || !Digits(s, 14, 2, &minute) ||
+      s[16] != ':' || !Digits(s, 17, 2, &second)) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) ||
+      hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  size_t pos = 19;
+  if (s[pos] == '.') {
+    size_t digits = 0;
+    while (++pos < s.size() && IsDigit(s[pos])) ++digits;
+    if (digits == 0) return std::nullopt;
+  }
+  if (pos >= s.size()) return std::nullopt;
+  int offset_minutes = 0;
+  if (s[pos] == 'Z' || s[pos] == 'z') {
+    ++pos;
+  } else if (s[pos] == '+' || s[pos] == '-') {
+    int oh, om;
+    if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() ||
+        s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om) || oh > 23 ||
+        om > 59) {
+      return std::nullopt;
+    }
+    offset_minutes = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  int64_t seconds = DaysFromCivil(year, month, day) * 86400 + hour * 3600 +
+                    minute * 60 + second - offset_minutes * 60;
+  return static_cast<std::time_t>(seconds);
+}
+
+std::string FormatNotificationLine(const Notification& n,
+                                   std::time_t received_at) {
+  std::time_t when = ParseRfc3339(n.time).value_or(received_at);
+  std::tm local{};
+  char stamp[64] = "";
+  if (localtime_r(&when, &local) == nullptr ||
+      std::strftime(stamp, sizeof stamp, "%b %d %H:%M:%S", &local) == 0) {
+    stamp[0] = '\0';  // Out of the platform's range: an empty time, not a lie.
+  }
+  std::string line;
+  line.reserve(64 + (n.text ? n.text->size() : 0) +
+               (n.link ? n.link->size() : 0));
+  line += '[';
+  line += stamp;
+  line += "] <";
+  AppendOptional(line, n.project);
+  line += '/';
+  AppendOptional(line, n.group);
+  line += "> ";
+  AppendOptional(line, n.text);
+  if (n.link && !n.link->empty()) {
+    line += " \xE2\x80\x94 ";  // U+2014 EM DASH
+    AppendPrintable(line, *n.link);
+  }
+  return line;
+}
+
+std::string PercentEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (IsUnreserved(c)) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0F];
+    }
+  }
+  return out;
+}
+
+Result<std::string> BuildStreamUrl(const std::string& base,
+                                   const StreamFilters& filters) {
+  auto fail = [&base](const std::string& why) {
+    return Status::InvalidArgument("invalid URL \"" + base + "\": " + why);
+  };
+  size_t scheme_end;
+  if (StartsWithNoCase(base, "http://")) {
+    scheme_end = 7;
+  } else if (StartsWithNoCase(base, "https://")) {
+    scheme_end = 8;
+  } else {
+    return fail(
+        "it must start with http:// or https://, e.g. "
+        "http://127.0.0.1:8080/events");
+  }
+  for (char ch : base) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7F) {
+      return fail(
+          "spaces, control characters and non-ASCII must be "
+          "percent-encoded");
+    }
+  }
+  std::string url = base.substr(0, base.find('#'));
+  size_t authority_end = url.find_first_of("/?", scheme_end);
+  if (authority_end == std::string::npos) authority_end = url.size();
+  std::string_view authority(url.data() + scheme_end,
+                             authority_end - scheme_end);
+  size_t at = authority.rfind('@');
+  if (at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string_view host = authority;
+  std::string_view port;
+  if (!authority.empty() && authority[0] == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos)
+      return fail("unclosed '[' in the host");
+    host = authority.substr(0, close + 1);
+    std::string_view rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest[0] != ':')
+        return fail("unexpected characters after the IPv6 host");
+      port = rest.substr(1);
+      if (port.empty()) return fail("empty port");
+    }
+  } else if (size_t colon = authority.rfind(':');
+             colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty()) return fail("empty port");
+  }
+  if (host.empty() || host == "[]") return fail("no host");
+  if (!port.empty()) {
+    if (port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string_view::npos ||
+        std::stoi(std::string(port)) < 1 ||
+        std::stoi(std::string(port)) > 65535) {
+      return fail("the port must be a number from 1 to 65535");
+    }
+  }
+
+  std::string query;
+  auto add = [&query](const char* name, const std::string& value) {
+    if (!query.empty()) query += '&';
+    query += name;
+    query += '=';
+    query += PercentEncode(value);
+  };
+  for (const std::string& v : filters.projects) add("project", v);
+  for (const std::string& v : filters.groups) add("group", v);
+  for (const std::string& v : filters.services) add("service", v);
+  for (const std::string& v : filters.types) add("type", v);
+  for (const std::string& v : filters.keys) add("key", v);
+  if (filters.backlog) add("backlog", std::to_string(*filters.backlog));
+  if (query.empty()) return url;
+  if (url.find('?') == std::string::npos) {
+    url += '?';
+  } else if (url.back() != '?' && url.back() != '&') {
+    url += '&';
+  }
+  return url + query;
+}
+
+}  // namespace notifications
