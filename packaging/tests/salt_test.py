@@ -39,6 +39,9 @@ SALT = SRC / "packaging" / "salt"
 PILLAR = SALT / "pillar/paas/docker/docker-002/notifications-bridge.sls"
 STATE = SALT / "roles/paas-docker/containers/notifications-bridge.sls"
 NGINX = SRC / "packaging/nginx/notifications.conf"
+REPLICAS_PILLAR = SALT / "pillar/paas/docker/docker-002/notifications-bridge-replicas.sls"
+NGINX_UPSTREAM = SRC / "packaging/nginx/notifications-upstream.conf"
+NGINX_REPLICAS = SRC / "packaging/nginx/notifications-replicas.conf"
 CODENAME = "notifications-bridge"
 FAKE_TOKEN = "00000000-1111-2222-3333-444444444444"
 
@@ -96,8 +99,41 @@ def get(url):
         return err.code, err.read().decode()
 
 
+def check_replicas():
+    """The replicated pillar: N containers from one list of ports, each with
+    its own port, state directory and health check, and the same settings;
+    the nginx upstream group lists exactly their ports."""
+    pillar = yaml.safe_load(render(REPLICAS_PILLAR))
+    instances = pillar["docker_containers"][CODENAME]
+    check(len(instances) >= 2, f"replicas pillar declares {len(instances)} instance(s)")
+    ports = [c["app_port"] for c in instances.values()]
+    check(len(set(ports)) == len(ports), f"replica ports are not distinct: {ports}")
+    first = next(iter(instances.values()))
+    for name, container in instances.items():
+        same = {k: v for k, v in container.items() if k != "app_port"}
+        check(same == {k: v for k, v in first.items() if k != "app_port"},
+              f"replica {name} differs from the others beyond its port")
+    checks = pillar["docker_containers_monitoring"]["check_http_200_alive"]
+    check(set(checks) == set(instances), f"health checks {sorted(checks)} != replicas {sorted(instances)}")
+    state = yaml.safe_load(render(STATE, pillar=pillar, salt=FakeSalt(), grains={"id": "docker-002"}))
+    for name, container in instances.items():
+        check(name in state and f"/srv/{name}/state" in state, f"no container or state directory for {name}")
+        args = {}
+        for item in state[name]["docker_container.running"]:
+            args.update(item)
+        check(args["port_bindings"] == [f"127.0.0.1:{container['app_port']}:80"], f"{name} port binding")
+    upstream = render(NGINX_UPSTREAM, replica_ports=ports)
+    servers = re.findall(r"^\s*server 127\.0\.0\.1:(\d+)", upstream, re.M)
+    check(servers == [str(p) for p in ports], f"nginx upstream servers {servers} != pillar ports {ports}")
+    location = render(NGINX_REPLICAS, api_entry_point=first["api_entry_point"])
+    check("{{" not in upstream + location and "{%" not in upstream + location, "unrendered template")
+    check("proxy_pass http://notifications_bridge;" in location, "replicas location does not use the group")
+    print(f"replicas: {len(instances)} containers on ports {ports}, nginx upstream renders them")
+
+
 def main():
     bridge_exe, mock_exe = sys.argv[1], sys.argv[2]
+    check_replicas()
 
     # --- Pillar ---------------------------------------------------------
     pillar = yaml.safe_load(PILLAR.read_text())

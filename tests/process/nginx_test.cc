@@ -1,32 +1,23 @@
 // The bridge behind a real nginx configured with the location block we
 // ship for api.nasqueron.org (packaging/nginx/notifications.conf, its
 // {{ app_port }} and {{ api_entry_point }} filled in), with a real mock
-// delivery API upstream. nginx runs as a child process on a free loopback
-// port, from a generated nginx.conf in a temporary directory (error log,
-// pid and temp paths there too), with compression on for event streams at
-// the server level, as a busy front end could have it.
+// delivery API upstream (nginx_proxy.h runs nginx).
 //
 // Controls: each behaviour is also shown to fail when the directive that
 // provides it is taken out, so these tests would notice a regression in
 // the shipped file.
 //
-// nginx: /usr/sbin/nginx (Debian's "nginx", in the test group of
-// packaging/debian-packages.txt), or $NB_NGINX. Without it the cases say so
-// and pass.
+// Without nginx the cases say so and pass.
 #include <doctest/doctest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
 
+#include "nginx_proxy.h"
 #include "test_support.h"
 
 namespace notifications {
@@ -38,21 +29,14 @@ using testing::BridgeProcess;
 using testing::ChildProcess;
 using testing::HttpRequestTo;
 using testing::MockApiProcess;
+using testing::NginxMissing;
+using testing::NginxProxy;
+using testing::RenderNginxTemplate;
+using testing::ReplaceAll;
+using testing::ShippedNginxFile;
 using testing::SseClient;
 
 constexpr char kEntryPoint[] = "/notifications";
-
-std::string NginxBinary() {
-  const char* env = std::getenv("NB_NGINX");
-  return env != nullptr && *env != '\0' ? env : "/usr/sbin/nginx";
-}
-
-bool NginxMissing() {
-  if (access(NginxBinary().c_str(), X_OK) == 0) return false;
-  MESSAGE("SKIPPED: no nginx at " << NginxBinary()
-          << " (scripts/install-deps.sh test installs Debian's nginx; or set NB_NGINX)");
-  return true;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -61,123 +45,22 @@ std::string ReadFile(const std::string& path) {
   return out.str();
 }
 
-void WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
+// nginx in front of the bridge at `upstream_port`, with the shipped
+// location block after `edits` (each one must apply).
+std::string ShippedLocation(int upstream_port,
+                            const std::vector<std::pair<std::string, std::string>>& edits) {
+  std::string location = RenderNginxTemplate(
+      ShippedNginxFile("notifications.conf"),
+      {{"app_port", std::to_string(upstream_port)}, {"api_entry_point", kEntryPoint}});
+  for (const auto& [from, to] : edits) ReplaceAll(location, from, to);
+  return location;
 }
 
-// Replaces every `from` in `text`; fails the test if there is none, so an
-// edit of the shipped file cannot silently turn a test into a no-op.
-void ReplaceAll(std::string& text, const std::string& from, const std::string& to) {
-  size_t count = 0;
-  for (size_t at = text.find(from); at != std::string::npos;
-       at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-    ++count;
-  }
-  REQUIRE_MESSAGE(count > 0, "packaging/nginx/notifications.conf has no \"" << from << "\"");
-}
-
-// A loopback port nobody listens on right now (nginx has no "port 0").
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-// nginx in front of `upstream_port`, with the shipped location block after
-// `edits` (each one must apply).
-class NginxProxy {
+class ShippedProxy : public NginxProxy {
  public:
-  NginxProxy(int upstream_port,
-             const std::vector<std::pair<std::string, std::string>>& edits = {}) {
-    char tmpl[] = "/tmp/nb-nginx-XXXXXX";
-    REQUIRE(mkdtemp(tmpl) != nullptr);
-    dir_ = tmpl;
-    std::string location = ReadFile(std::string(NB_SOURCE_DIR) + "/packaging/nginx/notifications.conf");
-    ReplaceAll(location, "{{ app_port }}", std::to_string(upstream_port));
-    ReplaceAll(location, "{{ api_entry_point }}", kEntryPoint);
-    for (const auto& [from, to] : edits) ReplaceAll(location, from, to);
-    WriteFile(dir_ + "/notifications.conf", location);
-
-    for (int attempt = 0; attempt < 5 && port_ == 0; ++attempt) {
-      int port = FreePort();
-      REQUIRE(port > 0);
-      WriteFile(dir_ + "/nginx.conf", MainConfig(port));
-      process_ = std::make_unique<ChildProcess>(std::vector<std::string>{
-          NginxBinary(), "-p", dir_ + "/", "-c", dir_ + "/nginx.conf", "-e",
-          dir_ + "/error.log", "-g", "daemon off;"});
-      REQUIRE(process_->started());
-      // Ready when nginx itself answers (a server of another test may have
-      // taken the port between FreePort() and nginx's bind).
-      for (auto deadline = Clock::now() + 10s; Clock::now() < deadline;) {
-        if (process_->Wait(0ms) != -1) break;  // Exited: port taken or bad config.
-        auto probe = HttpRequestTo(Url(port, "/status"));
-        if (probe.status != 0 && probe.headers["server"].rfind("nginx", 0) == 0) {
-          port_ = port;
-          break;
-        }
-        std::this_thread::sleep_for(20ms);
-      }
-    }
-    REQUIRE_MESSAGE(port_ > 0, "nginx did not start:\n" << ErrorLog());
-  }
-  ~NginxProxy() {
-    if (process_) {
-      process_->Signal(SIGTERM);
-      process_->Wait(5s);
-    }
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-  NginxProxy(const NginxProxy&) = delete;
-  NginxProxy& operator=(const NginxProxy&) = delete;
-
-  // A URL under the entry point, e.g. url("/events").
-  std::string url(const std::string& path) const { return Url(port_, path); }
-  std::string ErrorLog() const { return ReadFile(dir_ + "/error.log"); }
-
- private:
-  static std::string Url(int port, const std::string& path) {
-    return "http://127.0.0.1:" + std::to_string(port) + kEntryPoint + path;
-  }
-  std::string MainConfig(int port) const {
-    const std::string& d = dir_;
-    return "worker_processes 1;\n"
-           "master_process off;\n"
-           "pid " + d + "/nginx.pid;\n"
-           "error_log " + d + "/error.log info;\n"
-           "events { worker_connections 256; }\n"
-           "http {\n"
-           "  access_log " + d + "/access.log;\n"
-           "  client_body_temp_path " + d + "/client_body;\n"
-           "  proxy_temp_path " + d + "/proxy;\n"
-           "  fastcgi_temp_path " + d + "/fastcgi;\n"
-           "  uwsgi_temp_path " + d + "/uwsgi;\n"
-           "  scgi_temp_path " + d + "/scgi;\n"
-           "  gzip on;\n"
-           "  gzip_min_length 1;\n"
-           "  gzip_types text/event-stream text/plain application/json;\n"
-           "  server {\n"
-           "    listen 127.0.0.1:" + std::to_string(port) + ";\n"
-           "    include " + d + "/notifications.conf;\n"
-           "  }\n"
-           "}\n";
-  }
-
-  std::string dir_;
-  int port_ = 0;
-  std::unique_ptr<ChildProcess> process_;
+  explicit ShippedProxy(int upstream_port,
+                        const std::vector<std::pair<std::string, std::string>>& edits = {})
+      : NginxProxy(ShippedLocation(upstream_port, edits), "", kEntryPoint) {}
 };
 
 std::string Body(const std::string& text) {
@@ -213,7 +96,7 @@ TEST_CASE("nginx: the shipped location serves the bridge under its entry point")
   REQUIRE(mock.port > 0);
   BridgeProcess bridge(mock.base_url(), {"--base-path", kEntryPoint});
   REQUIRE(bridge.port > 0);
-  NginxProxy nginx(bridge.port);
+  ShippedProxy nginx(bridge.port);
 
   auto status = HttpRequestTo(nginx.url("/status"));
   CHECK(status.status == 200);
@@ -234,7 +117,7 @@ TEST_CASE("nginx: events pass through the shipped location at once and uncompres
   REQUIRE(mock.port > 0);
   BridgeProcess bridge(mock.base_url(), {"--base-path", kEntryPoint, "--poll-interval", "0.5"});
   REQUIRE(bridge.port > 0);
-  NginxProxy nginx(bridge.port, {kIgnoreBridgeHint});
+  ShippedProxy nginx(bridge.port, {kIgnoreBridgeHint});
 
   SseClient direct(bridge.url(std::string(kEntryPoint) + "/events"));
   SseClient proxied(nginx.url("/events"), kBrowserHeaders);
@@ -307,7 +190,7 @@ TEST_CASE("nginx: gzip off or proxy_buffering off alone keeps events flowing and
   REQUIRE(mock.port > 0);
   BridgeProcess bridge(mock.base_url(), {"--base-path", kEntryPoint, "--poll-interval", "0.5"});
   REQUIRE(bridge.port > 0);
-  NginxProxy nginx(bridge.port, edits);
+  ShippedProxy nginx(bridge.port, edits);
   SseClient direct(bridge.url(std::string(kEntryPoint) + "/events"));
   SseClient proxied(nginx.url("/events"), kBrowserHeaders);
   REQUIRE(WaitConnected(direct, 5s));
@@ -337,7 +220,7 @@ TEST_CASE("nginx: an idle stream outlives a short proxy_read_timeout thanks to h
   REQUIRE(mock.port > 0);
   BridgeProcess bridge(mock.base_url(), {"--base-path", kEntryPoint, "--heartbeat", "2"});
   REQUIRE(bridge.port > 0);
-  NginxProxy nginx(bridge.port, {{"proxy_read_timeout 90s;", "proxy_read_timeout 5s;"}});
+  ShippedProxy nginx(bridge.port, {{"proxy_read_timeout 90s;", "proxy_read_timeout 5s;"}});
 
   SseClient proxied(nginx.url("/events"), kBrowserHeaders);
   REQUIRE(WaitConnected(proxied, 5s));
@@ -358,7 +241,7 @@ TEST_CASE("nginx: control: without heartbeats nginx cuts the idle stream at prox
   REQUIRE(mock.port > 0);
   BridgeProcess bridge(mock.base_url(), {"--base-path", kEntryPoint, "--heartbeat", "60"});
   REQUIRE(bridge.port > 0);
-  NginxProxy nginx(bridge.port, {{"proxy_read_timeout 90s;", "proxy_read_timeout 5s;"}});
+  ShippedProxy nginx(bridge.port, {{"proxy_read_timeout 90s;", "proxy_read_timeout 5s;"}});
 
   SseClient proxied(nginx.url("/events"), kBrowserHeaders);
   REQUIRE(WaitConnected(proxied, 5s));
