@@ -17,7 +17,10 @@ jobs="$(nproc)"
 step() { printf '\n=== %s\n' "$*"; }
 
 step "Dependencies"
-scripts/install-deps.sh build test package
+scripts/install-deps.sh --lists build test package
+# Every prerequisite of every test is there now: a test that finds one
+# missing fails instead of skipping (tests/support/test_support.h).
+export NB_REQUIRE_PREREQUISITES=1
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund
 fi

@@ -15,11 +15,10 @@ work="$1"
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 project="nasqueron-notifications-bridge"
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$src/packaging/tests/prerequisites.sh"
 for tool in dpkg-deb dpkg-shlibdeps file cpack; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "SKIPPED: $tool not found (scripts/install-deps.sh package)"
-    exit 77
-  fi
+  command -v "$tool" >/dev/null \
+    || missing_prerequisite "$tool not found (scripts/install-deps.sh package)"
 done
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"

@@ -31,7 +31,12 @@ try:
     import jinja2
     import yaml
 except ImportError as err:
-    print(f"SKIPPED: {err} (scripts/install-deps.sh test installs python3-jinja2 python3-yaml)")
+    # The suite's skip policy (packaging/tests/prerequisites.sh).
+    why = f"{err} (scripts/install-deps.sh test installs python3-jinja2 python3-yaml)"
+    if os.environ.get("NB_REQUIRE_PREREQUISITES") == "1":
+        print(f"FAIL: prerequisite missing (NB_REQUIRE_PREREQUISITES=1): {why}", file=sys.stderr)
+        sys.exit(1)
+    print(f"SKIPPED: {why}")
     sys.exit(77)
 
 SRC = pathlib.Path(__file__).resolve().parents[2]

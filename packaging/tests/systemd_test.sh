@@ -19,6 +19,7 @@ src="$(cd "$(dirname "$0")/../.." && pwd)"
 unit_src="$src/packaging/systemd/notifications-bridge.service"
 env_src="$src/packaging/debian/bridge.env"
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$src/packaging/tests/prerequisites.sh"
 rm -rf "$work"
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
@@ -44,10 +45,8 @@ tasks="$(sed -n 's/^TasksMax=//p' "$unit_src")"
 grep -qx 'NOTIFICATIONS_BRIDGE_STATE_FILE=/var/lib/notifications-bridge/cursor' "$env_src" \
   || fail "bridge.env does not put the state file in the StateDirectory"
 
-if ! command -v systemd-analyze >/dev/null; then
-  echo "SKIPPED (the rest): systemd-analyze not found (scripts/install-deps.sh test)"
-  exit 77
-fi
+command -v systemd-analyze >/dev/null \
+  || missing_prerequisite "(the rest) systemd-analyze not found (scripts/install-deps.sh test)"
 
 echo "== systemd-analyze verify"
 cp "$env_src" "$work/bridge.env"

@@ -57,11 +57,10 @@ std::string NginxBinary() {
 }
 
 bool NginxMissing() {
-  if (access(NginxBinary().c_str(), X_OK) == 0) return false;
-  MESSAGE("SKIPPED: no nginx at " << NginxBinary()
-                                  << " (scripts/install-deps.sh test installs "
-                                     "Debian's nginx; or set NB_NGINX)");
-  return true;
+  return MissingPrerequisite(access(NginxBinary().c_str(), X_OK) != 0,
+                             "no nginx at " + NginxBinary() +
+                                 " (scripts/install-deps.sh test installs Debian's "
+                                 "nginx; or set NB_NGINX)");
 }
 
 std::string ShippedNginxFile(const std::string& name) {

@@ -22,7 +22,8 @@ namespace testing {
 
 // The nginx binary the tests run.
 std::string NginxBinary();
-// True (with a message saying why) when there is no nginx to run.
+// True when there is no nginx to run (MissingPrerequisite() decides whether
+// that fails, skips or returns).
 bool NginxMissing();
 
 // The text of packaging/nginx/`name`.

@@ -8,7 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -103,6 +106,21 @@ std::string ChildProcess::Stderr() const {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+bool MissingPrerequisite(bool missing, const std::string& what) {
+  if (!missing) return false;
+  const char* require = std::getenv("NB_REQUIRE_PREREQUISITES");
+  if (require != nullptr && std::string(require) == "1") {
+    FAIL("prerequisite missing (NB_REQUIRE_PREREQUISITES=1): " << what);
+    return true;
+  }
+  const char* ctest = std::getenv("NB_UNDER_CTEST");
+  std::printf("SKIPPED: %s\n", what.c_str());
+  std::fflush(stdout);
+  if (ctest != nullptr && std::string(ctest) == "1") std::_Exit(77);
+  MESSAGE("SKIPPED: " << what);
+  return true;
 }
 
 int PortFromLine(const std::string& line) {

@@ -83,6 +83,18 @@ HttpResult HttpRequestTo(const std::string& url,
                          const std::map<std::string, std::string>& headers = {},
                          const std::string& body = "");
 
+// The skip policy for a test whose prerequisite (nginx, a RabbitMQ
+// server, root...) is missing on this machine. Call it at the top of the
+// test, as `if (MissingPrerequisite(!have_nginx, "...")) return;`:
+//   - with NB_REQUIRE_PREREQUISITES=1 in the environment (scripts/test.sh,
+//     hence CI, sets it) the test FAILS, naming what is missing;
+//   - under ctest (which sets NB_UNDER_CTEST=1 for our tests) it prints
+//     "SKIPPED: ..." and exits 77, which ctest reports as skipped;
+//   - otherwise (the binary run by hand) it prints the message and returns
+//     true: the caller returns, and the run goes on with the next test.
+// Returns false when `missing` is false. Never passes silently.
+bool MissingPrerequisite(bool missing, const std::string& what);
+
 // A real SSE client on its own thread. Connects at construction.
 class SseClient {
  public:
