@@ -250,17 +250,39 @@ TEST_CASE("e2e: SIGTERM ends every stream cleanly and exits 0") {
   CHECK(std::chrono::steady_clock::now() - start < 5s);
   for (auto& c : clients) {
     CHECK(c->WaitForEnd(1s));
-    CHECK(c->status() == 200);  // Ended with the final chunk, not an error.
+    // Ended with the final chunk, not cut: curl says the body is complete.
+    CHECK_MESSAGE(c->ended_cleanly(), "curl: " << c->curl_error());
   }
 }
 
-TEST_CASE("e2e: SIGINT stops the mock and the bridge with exit 0") {
+TEST_CASE("e2e: SIGINT ends every stream cleanly and stops the mock and the bridge with exit 0") {
   MockApiProcess mock;
   BridgeProcess bridge(mock.base_url());
+  std::vector<std::unique_ptr<SseClient>> clients;
+  for (int i = 0; i < 10; ++i) {
+    clients.push_back(std::make_unique<SseClient>(bridge.url("/events")));
+  }
+  std::this_thread::sleep_for(500ms);
   bridge.process->Signal(SIGINT);
   mock.process->Signal(SIGINT);
   CHECK(bridge.process->Wait(5s) == 0);
   CHECK(mock.process->Wait(5s) == 0);
+  for (auto& c : clients) {
+    CHECK(c->WaitForEnd(1s));
+    CHECK_MESSAGE(c->ended_cleanly(), "curl: " << c->curl_error());
+  }
+}
+
+TEST_CASE("e2e: control: a stream cut without its last chunk is not a clean end") {
+  MockApiProcess mock;
+  BridgeProcess bridge(mock.base_url());
+  SseClient client(bridge.url("/events"));
+  std::this_thread::sleep_for(500ms);
+  bridge.process->Signal(SIGKILL);
+  CHECK(client.WaitForEnd(5s));
+  CHECK(client.status() == 200);
+  CHECK_FALSE(client.ended_cleanly());
+  CHECK(client.curl_result() != 0);
 }
 
 TEST_CASE("e2e: bad flags exit non-zero with a one-line message") {

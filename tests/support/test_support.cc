@@ -1,14 +1,13 @@
 #include "test_support.h"
 
 #include <curl/curl.h>
+#include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -92,8 +91,8 @@ int ChildProcess::Wait(std::chrono::milliseconds timeout) {
     int status = 0;
     pid_t r = waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status)
-                                     : 128 + WTERMSIG(status);
+      exit_code_ =
+          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       return exit_code_;
     }
     if (std::chrono::steady_clock::now() > deadline) return -1;
@@ -145,10 +144,10 @@ std::string MockApiProcess::base_url() const {
 
 std::string MockApiProcess::Post(const std::string& json_body,
                                  const std::string& project) const {
-  HttpResult r = HttpRequestTo("http://127.0.0.1:" + std::to_string(port) +
-                                   "/gate/Notification/" + project,
-                               "POST", {{"Content-Type", "application/json"}},
-                               json_body);
+  HttpResult r =
+      HttpRequestTo("http://127.0.0.1:" + std::to_string(port) +
+                        "/gate/Notification/" + project,
+                    "POST", {{"Content-Type", "application/json"}}, json_body);
   if (r.status != 200) return "";
   size_t at = r.body.find("\"id\":\"");
   if (at == std::string::npos) return "";
@@ -158,14 +157,18 @@ std::string MockApiProcess::Post(const std::string& json_body,
 
 BridgeProcess::BridgeProcess(const std::string& delivery_url,
                              std::vector<std::string> extra_args, int p) {
-  std::vector<std::string> argv = {NB_BRIDGE_EXE, "--delivery-url", delivery_url,
-                                   "--listen", "127.0.0.1:" + std::to_string(p)};
+  std::vector<std::string> argv = {NB_BRIDGE_EXE, "--delivery-url",
+                                   delivery_url, "--listen",
+                                   "127.0.0.1:" + std::to_string(p)};
   // Fast defaults for tests, unless the test sets its own.
   const std::vector<std::pair<std::string, std::string>> defaults = {
-      {"--poll-interval", "0.1"}, {"--backoff-initial", "0.1"},
-      {"--backoff-max", "0.5"}, {"--log-level", "warn"}};
+      {"--poll-interval", "0.1"},
+      {"--backoff-initial", "0.1"},
+      {"--backoff-max", "0.5"},
+      {"--log-level", "warn"}};
   for (const auto& [flag, value] : defaults) {
-    if (std::find(extra_args.begin(), extra_args.end(), flag) == extra_args.end()) {
+    if (std::find(extra_args.begin(), extra_args.end(), flag) ==
+        extra_args.end()) {
       argv.push_back(flag);
       argv.push_back(value);
     }
@@ -191,13 +194,17 @@ size_t HeaderTo(char* data, size_t size, size_t n, void* out) {
   size_t colon = line.find(':');
   if (colon != std::string::npos) {
     std::string name = line.substr(0, colon);
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : name)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     std::string value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ')) value.erase(0, 1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n'))
+      value.pop_back();
     auto* headers = static_cast<std::map<std::string, std::string>*>(out);
-    if (headers->count(name)) (*headers)[name] += ", " + value;
-    else (*headers)[name] = value;
+    if (headers->count(name))
+      (*headers)[name] += ", " + value;
+    else
+      (*headers)[name] = value;
   }
   return size * n;
 }
@@ -210,7 +217,8 @@ HttpResult HttpRequestTo(const std::string& url, const std::string& method,
   HttpResult result;
   CURL* curl = curl_easy_init();
   curl_slist* list = nullptr;
-  for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
+  for (const auto& [k, v] : headers)
+    list = curl_slist_append(list, (k + ": " + v).c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -226,7 +234,8 @@ HttpResult HttpRequestTo(const std::string& url, const std::string& method,
   }
   if (!body.empty() || method == "POST") {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+                     static_cast<long>(body.size()));
   }
   if (curl_easy_perform(curl) == CURLE_OK) {
     long status = 0;
@@ -259,8 +268,9 @@ size_t SseClient::OnBody(char* data, size_t size, size_t n, void* self_ptr) {
   if (self->stop_) return 0;
   std::lock_guard<std::mutex> lock(self->mu_);
   self->raw_.append(data, size * n);
-  self->parser_.Feed(std::string_view(data, size * n),
-                     [self](const SseParser::Event& e) { self->events_.push_back(e); });
+  self->parser_.Feed(
+      std::string_view(data, size * n),
+      [self](const SseParser::Event& e) { self->events_.push_back(e); });
   self->cv_.notify_all();
   return size * n;
 }
@@ -271,10 +281,12 @@ size_t SseClient::OnHeader(char* data, size_t size, size_t n, void* self_ptr) {
   return HeaderTo(data, size, n, &self->headers_);
 }
 
-void SseClient::Run(std::string url, std::map<std::string, std::string> headers) {
+void SseClient::Run(std::string url,
+                    std::map<std::string, std::string> headers) {
   CURL* curl = curl_easy_init();
   curl_slist* list = nullptr;
-  for (const auto& [k, v] : headers) list = curl_slist_append(list, (k + ": " + v).c_str());
+  for (const auto& [k, v] : headers)
+    list = curl_slist_append(list, (k + ": " + v).c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -283,32 +295,53 @@ void SseClient::Run(std::string url, std::map<std::string, std::string> headers)
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &SseClient::OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, this);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION,
-                   +[](void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> int {
-                     return static_cast<SseClient*>(self)->stop_ ? 1 : 0;
-                   });
+  curl_easy_setopt(
+      curl, CURLOPT_XFERINFOFUNCTION,
+      +[](void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) -> int {
+        return static_cast<SseClient*>(self)->stop_ ? 1 : 0;
+      });
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, this);
-  curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION,
-                   +[](void* self, curlsocktype, curl_sockaddr* a) -> curl_socket_t {
-                     int fd = socket(a->family, a->socktype, a->protocol);
-                     static_cast<SseClient*>(self)->fd_.store(fd);
-                     return fd;
-                   });
+  curl_easy_setopt(
+      curl, CURLOPT_OPENSOCKETFUNCTION,
+      +[](void* self, curlsocktype, curl_sockaddr* a) -> curl_socket_t {
+        int fd = socket(a->family, a->socktype, a->protocol);
+        static_cast<SseClient*>(self)->fd_.store(fd);
+        return fd;
+      });
   curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, this);
-  if (!stop_) curl_easy_perform(curl);
+  char error[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  CURLcode result = CURLE_ABORTED_BY_CALLBACK;
+  if (!stop_) result = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_slist_free_all(list);
   curl_easy_cleanup(curl);
   std::lock_guard<std::mutex> lock(mu_);
   status_ = static_cast<int>(status);
+  curl_result_ = static_cast<int>(result);
+  curl_error_ = error[0] != '\0' ? error : curl_easy_strerror(result);
   ended_ = true;
   cv_.notify_all();
 }
 
-std::vector<SseParser::Event> SseClient::WaitFor(size_t n,
-                                                 std::chrono::milliseconds timeout,
-                                                 const std::string& type) {
+int SseClient::curl_result() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return curl_result_;
+}
+
+std::string SseClient::curl_error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return curl_error_;
+}
+
+bool SseClient::ended_cleanly() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ended_ && status_ == 200 && curl_result_ == CURLE_OK;
+}
+
+std::vector<SseParser::Event> SseClient::WaitFor(
+    size_t n, std::chrono::milliseconds timeout, const std::string& type) {
   std::unique_lock<std::mutex> lock(mu_);
   auto matching = [&] {
     std::vector<SseParser::Event> out;
@@ -583,7 +616,8 @@ size_t PeakRssKib(pid_t pid) {
   return 0;
 }
 
-Notification SampleNotification(const std::string& id, const std::string& service) {
+Notification SampleNotification(const std::string& id,
+                                const std::string& service) {
   Notification n;
   n.id = id;
   n.time = "2026-11-28T12:00:00.000Z";

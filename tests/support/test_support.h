@@ -10,8 +10,8 @@
 #include <condition_variable>
 #include <map>
 #include <memory>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -106,10 +106,18 @@ class SseClient {
 
   // Waits until at least `n` events of `type` arrived (or the stream ended,
   // or the timeout). Returns all events of `type` so far.
-  std::vector<SseParser::Event> WaitFor(size_t n, std::chrono::milliseconds timeout,
-                                        const std::string& type = "notification");
+  std::vector<SseParser::Event> WaitFor(
+      size_t n, std::chrono::milliseconds timeout,
+      const std::string& type = "notification");
   // Waits until the response ended (server closed it).
   bool WaitForEnd(std::chrono::milliseconds timeout);
+  // After the end: curl's result for the transfer (CURLE_OK = 0 when the
+  // body ended properly: for a chunked stream, with its last chunk), and
+  // its message. -1 while the transfer runs.
+  int curl_result() const;
+  std::string curl_error() const;
+  // The response ended and ended properly (200, then the last chunk).
+  bool ended_cleanly() const;
   std::vector<SseParser::Event> events() const;  // Every dispatched event.
   int status() const;
   std::string header(const std::string& lowercase_name) const;
@@ -131,6 +139,8 @@ class SseClient {
   std::string raw_;
   int status_ = 0;
   bool ended_ = false;
+  int curl_result_ = -1;
+  std::string curl_error_;
   std::atomic<bool> stop_{false};
   std::atomic<int> fd_{-1};
   std::thread thread_;
