@@ -11,14 +11,12 @@
 
 int main(int argc, char** argv) {
   using namespace notifications;
-  CommandLine cli = ParseBridgeCommandLine(argc, argv);
-  if (cli.action == CommandLine::Action::kExit) {
-    (cli.exit_code == 0 ? std::cout : std::cerr) << cli.text;
-    return cli.exit_code;
-  }
+  BridgeCommandLine cli = ParseBridgeCommandLine(argc, argv);
+  if (cli.exits()) return PrintExitText(cli);
   // Before any thread starts, so only signals.Wait() sees them.
   TerminationSignals signals;
-  signal(SIGPIPE, SIG_IGN);  // A vanished client is a failed write, not a death.
+  signal(SIGPIPE,
+         SIG_IGN);  // A vanished client is a failed write, not a death.
 
   CurlGlobal curl;
   Logger logger(cli.config.log_level, cli.config.log_format);
@@ -40,8 +38,7 @@ int main(int argc, char** argv) {
   const std::string& base = cli.config.base_path;
   std::cout << "notifications-bridge listening on http://" << host << ":"
             << service.port() << base << "/ (stream: " << base
-            << "/events), polling "
-            << cli.config.delivery_url << std::endl;
+            << "/events), polling " << cli.config.delivery_url << std::endl;
   logger.Info("serving on " + host + ":" + std::to_string(service.port()) +
               ", polling " + cli.config.delivery_url + " every " +
               std::to_string(cli.config.poll_interval.count()) + " ms");

@@ -17,16 +17,8 @@
 int main(int argc, char** argv) {
   using namespace notifications;
 
-  Result<MockCommandLine> command_line = ParseMockCommandLine(argc, argv);
-  if (!command_line.ok()) {
-    std::fprintf(stderr, "notifications-mock-api: %s\n",
-                 command_line.status().message().c_str());
-    return 2;
-  }
-  if (!command_line->exit_text.empty()) {
-    std::fputs(command_line->exit_text.c_str(), stdout);
-    return 0;
-  }
+  MockCommandLine command_line = ParseMockCommandLine(argc, argv);
+  if (command_line.exits()) return PrintExitText(command_line);
 
   // Blocked before any thread starts, so that every thread inherits the
   // mask and only sigwait below receives them.
@@ -34,11 +26,10 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // A client gone mid-answer is not fatal.
 
   SystemClock clock;
-  Logger logger(command_line->log_level);
-  for (const std::string& warning : command_line->warnings)
-    logger.Warn(warning);
+  Logger logger(command_line.config.log_level);
+  for (const std::string& warning : command_line.warnings) logger.Warn(warning);
 
-  const MockApiOptions& options = command_line->api;
+  const MockApiOptions& options = command_line.config.api;
   MockDeliveryApi api(options, clock, logger);
   Status started = api.Start();
   if (!started.ok()) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "curl_http_client.h"
+#include "curl_stream.h"
 #include "tail_client.h"
 #include "tail_config.h"
 #include "termination_signals.h"
@@ -16,10 +17,7 @@
 int main(int argc, char** argv) {
   using namespace notifications;
   TailCommandLine cli = ParseTailCommandLine(argc, argv);
-  if (cli.action == TailCommandLine::Action::kExit) {
-    (cli.exit_code == 0 ? std::cout : std::cerr) << cli.text;
-    return cli.exit_code;
-  }
+  if (cli.exits()) return PrintExitText(cli);
   // Block the signals before any thread starts, so only sigwait sees them.
   // SIGPIPE keeps its default: `notifications-tail URL | head` ends quietly
   // when head does, like any Unix filter.
@@ -36,7 +34,8 @@ int main(int argc, char** argv) {
     std::string text = line + "\n";
     std::fwrite(text.data(), 1, text.size(), stderr);
   };
-  TailClient client(cli.options, sinks);
+  CurlHttpStream stream;
+  TailClient client(cli.config, sinks, stream);
   std::thread watcher([&signals, &client] {
     signals.Wait();
     client.Stop();

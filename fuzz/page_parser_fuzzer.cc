@@ -1,4 +1,4 @@
-// Fuzz target: the upstream JSON parsers (lib/notification_parser.h) on
+// Fuzz target: the upstream JSON parsers (lib/core/notification_parser.h) on
 // arbitrary bytes. The input is the body, as the delivery API (or the gate,
 // or a fixtures file) would send it.
 //

@@ -1,5 +1,5 @@
-// Fuzz target: the SSE encoder (lib/sse_encoder.h) against the independent
-// EventSource-conformant parser (lib/sse_parser.h).
+// Fuzz target: the SSE encoder (lib/core/sse_encoder.h) against the independent
+// EventSource-conformant parser (lib/core/sse_parser.h).
 //
 // The input (read with FuzzedDataProvider) is a list of operations, each an
 // event (optional id, event type, data: arbitrary bytes), a comment (text)

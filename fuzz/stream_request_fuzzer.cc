@@ -1,6 +1,6 @@
 // Fuzz target: what a client controls when it opens `GET /events`: the
-// query parameters and the Last-Event-ID header (lib/stream_request.h), and
-// the stream a StreamSession (lib/stream_session.h) then writes.
+// query parameters and the Last-Event-ID header (lib/bridge/hub/stream_request.h), and
+// the stream a StreamSession (lib/bridge/hub/stream_session.h) then writes.
 //
 // Input, as text: line 1 is the Last-Event-ID header's value (any bytes,
 // empty for none), the rest the query string ("backlog=2&key=%23", decoded

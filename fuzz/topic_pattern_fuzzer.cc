@@ -1,4 +1,4 @@
-// Fuzz target: the stream filters (lib/filter.h), TopicPattern and Filter.
+// Fuzz target: the stream filters (lib/core/filter.h), TopicPattern and Filter.
 //
 // Input, as text: line 1 is a topic pattern, line 2 a routing key (any
 // bytes), the rest a query string ("service=GitHub&key=nasqueron.%23", as

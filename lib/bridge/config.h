@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "command_line.h"
 #include "logger.h"
 #include "status.h"
 
@@ -25,13 +26,13 @@ struct BridgeConfig {
   // Bearer token for the delivery API (from --token-file or
   // NOTIFICATIONS_BRIDGE_TOKEN); empty = none.
   std::string token;
-  std::chrono::milliseconds poll_interval{5000};    // --poll-interval, s
-  std::chrono::milliseconds connect_timeout{5000};  // --connect-timeout, s
-  std::chrono::milliseconds request_timeout{30000}; // --request-timeout, s
-  std::chrono::milliseconds backoff_initial{1000};  // --backoff-initial, s
-  std::chrono::milliseconds backoff_max{60000};     // --backoff-max, s
-  size_t max_page_bytes = 16u << 20;                // --max-page-bytes
-  size_t page_limit = 100;                          // --page-limit, 1..1000
+  std::chrono::milliseconds poll_interval{5000};     // --poll-interval, s
+  std::chrono::milliseconds connect_timeout{5000};   // --connect-timeout, s
+  std::chrono::milliseconds request_timeout{30000};  // --request-timeout, s
+  std::chrono::milliseconds backoff_initial{1000};   // --backoff-initial, s
+  std::chrono::milliseconds backoff_max{60000};      // --backoff-max, s
+  size_t max_page_bytes = 16u << 20;                 // --max-page-bytes
+  size_t page_limit = 100;                           // --page-limit, 1..1000
   // --long-poll, s: ask the API to hold empty answers (`wait=`); 0 = off.
   // Keep it below every proxy's read timeout between bridge and API.
   std::chrono::seconds long_poll{0};
@@ -42,17 +43,17 @@ struct BridgeConfig {
   // --base-path (or API_ENTRY_POINT): prefix of every route, e.g.
   // "/notifications"; "" = none.
   std::string base_path;
-  size_t history = 1000;                             // --history, events
-  std::chrono::milliseconds heartbeat{15000};        // --heartbeat, s
-  std::chrono::milliseconds retry{3000};             // --retry, s (+ jitter)
-  size_t max_clients = 1000;                         // --max-clients
-  std::chrono::milliseconds busy_retry{30000};       // --busy-retry, s
-  std::chrono::milliseconds write_timeout{5000};     // --write-timeout, s
+  size_t history = 1000;                          // --history, events
+  std::chrono::milliseconds heartbeat{15000};     // --heartbeat, s
+  std::chrono::milliseconds retry{3000};          // --retry, s (+ jitter)
+  size_t max_clients = 1000;                      // --max-clients
+  std::chrono::milliseconds busy_retry{30000};    // --busy-retry, s
+  std::chrono::milliseconds write_timeout{5000};  // --write-timeout, s
   size_t stream_threads = 0;  // --stream-threads; 0 = one per core (<= 8)
-  std::vector<std::string> allow_origins;            // --allow-origin
-  bool raw_content = false;                          // --raw-content
-  LogLevel log_level = LogLevel::kInfo;              // --log-level
-  LogFormat log_format = LogFormat::kText;           // --log-format
+  std::vector<std::string> allow_origins;   // --allow-origin
+  bool raw_content = false;                 // --raw-content
+  LogLevel log_level = LogLevel::kInfo;     // --log-level
+  LogFormat log_format = LogFormat::kText;  // --log-format
   // --state-file: where the cursor is persisted; "" = not persisted.
   std::string state_file;
   bool reset_state = false;  // --reset-state: ignore a corrupt/old state
@@ -61,20 +62,12 @@ struct BridgeConfig {
   std::string stream_token;
 };
 
-struct CommandLine {
-  enum class Action { kRun, kExit };
-  Action action = Action::kRun;
-  // When kExit: what to print (help, version or error) and the exit code.
-  std::string text;
-  int exit_code = 0;
-  BridgeConfig config;
-  // Non-fatal findings to log once the logger exists (e.g. a token file
-  // readable by others).
-  std::vector<std::string> warnings;
-};
+// What the command line decided (command_line.h): run with `config`, or
+// exit with `text`.
+using BridgeCommandLine = CommandLine<BridgeConfig>;
 
 // Parses argv (and the environment, and --config). Never throws, never
 // exits: errors come back as kExit with a one-line message and code 2.
-CommandLine ParseBridgeCommandLine(int argc, const char* const* argv);
+BridgeCommandLine ParseBridgeCommandLine(int argc, const char* const* argv);
 
 }  // namespace notifications

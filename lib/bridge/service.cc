@@ -98,7 +98,7 @@ struct BridgeService::Impl {
   UpstreamGapSource gaps;
   EventHub hub;
   StateFile state;
-  // Loaded by BridgeService::Load() before the poller is built.
+  // Loaded by BridgeService::Create() before the poller is built.
   std::optional<std::string> initial_cursor = initial_cursor_arg;
   Poller poller;
   BridgeServer server;

@@ -4,4 +4,8 @@ namespace notifications {
 
 const char* ProjectVersion() { return NB_VERSION; }
 
+std::string VersionLine(const std::string& program) {
+  return program + " " + ProjectVersion();
+}
+
 }  // namespace notifications

@@ -1,7 +1,7 @@
 // Clock: the bridge's only source of time, so tests can drive it by hand.
 //
 // Implementations must be thread-safe. SystemClock is the real one; tests
-// use tests/fake_clock.h.
+// use FakeClock (tests/support/fakes.h).
 #pragma once
 
 #include <chrono>

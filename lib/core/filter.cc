@@ -4,6 +4,8 @@
 #include <optional>
 #include <utility>
 
+#include "url_encoding.h"
+
 namespace notifications {
 namespace {
 
@@ -44,25 +46,6 @@ bool AnyEquals(const std::vector<std::string>& values,
     if (EqualsIgnoreCase(v, s)) return true;
   }
   return false;
-}
-
-std::string PercentEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char c : s) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                      (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-                      c == '_' || c == '~';
-    if (unreserved) {
-      out += c;
-    } else {
-      auto b = static_cast<unsigned char>(c);
-      out += '%';
-      out += kHex[b >> 4];
-      out += kHex[b & 0xF];
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -216,17 +199,11 @@ bool Filter::MatchesAll() const {
 
 std::string Filter::ToQueryString() const {
   std::string out;
-  auto add = [&out](const char* name, const std::string& value) {
-    if (!out.empty()) out += '&';
-    out += name;
-    out += '=';
-    out += PercentEncode(value);
-  };
-  for (const std::string& v : projects_) add("project", v);
-  for (const std::string& v : groups_) add("group", v);
-  for (const std::string& v : services_) add("service", v);
-  for (const std::string& v : types_) add("type", v);
-  for (const TopicPattern& p : keys_) add("key", p.text());
+  for (const std::string& v : projects_) AppendQueryParameter(out, "project", v);
+  for (const std::string& v : groups_) AppendQueryParameter(out, "group", v);
+  for (const std::string& v : services_) AppendQueryParameter(out, "service", v);
+  for (const std::string& v : types_) AppendQueryParameter(out, "type", v);
+  for (const TopicPattern& p : keys_) AppendQueryParameter(out, "key", p.text());
   return out;
 }
 

@@ -339,6 +339,120 @@ std::string ItemError(size_t index, const std::string& error) {
   return "item " + std::to_string(index) + ": " + error;
 }
 
+// Reads the top-level string members of one JSON object into bound slots.
+// A SAX handler rather than a DOM: only the top level matters, and a deeply
+// nested rawContent must cost neither a recursive destructor nor a copy.
+// Returning false stops the parse; error() then says why.
+class TopLevelStrings
+    : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TopLevelStrings> {
+ public:
+  // Member `name`, when present, must be a string (stored, sanitized) or
+  // null (stored as nullopt). `slot` must outlive the parse.
+  void Bind(const char* name, std::optional<std::string>* slot) {
+    slots_.push_back({name, slot});
+  }
+
+  // Scalars other than strings and null: fine below the top level or in an
+  // unbound member, a type error in a bound one.
+  bool Default() { return Value(); }
+  bool Null() {
+    if (depth_ == 1 && current_ != nullptr) {
+      current_->reset();
+      return true;
+    }
+    return Value();
+  }
+  bool String(const char* s, SizeType length, bool /*copy*/) {
+    if (depth_ == 1 && current_ != nullptr) {
+      *current_ = SanitizeUtf8(std::string_view(s, length));
+      return true;
+    }
+    return Value();
+  }
+  bool StartObject() {
+    if (depth_ > 0 && !Value()) return false;
+    ++depth_;
+    return true;
+  }
+  bool Key(const char* s, SizeType length, bool /*copy*/) {
+    if (depth_ == 1) {
+      key_.assign(s, length);
+      current_ = nullptr;
+      for (const Slot& slot : slots_) {
+        if (key_ == slot.name) current_ = slot.value;
+      }
+    }
+    return true;
+  }
+  bool EndObject(SizeType /*members*/) {
+    --depth_;
+    return true;
+  }
+  bool StartArray() {
+    if (!Value()) return false;
+    ++depth_;
+    return true;
+  }
+  bool EndArray(SizeType /*elements*/) {
+    --depth_;
+    return true;
+  }
+
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Slot {
+    const char* name;
+    std::optional<std::string>* value;
+  };
+
+  // A value that is not a string or null: the root must be an object, and
+  // a bound member a string or null.
+  bool Value() {
+    if (depth_ == 0) {
+      error_ = "not a JSON object";
+      return false;
+    }
+    if (depth_ == 1 && current_ != nullptr) {
+      error_ = "\"" + key_ + "\" must be a string or null";
+      return false;
+    }
+    return true;
+  }
+
+  std::vector<Slot> slots_;
+  int depth_ = 0;
+  std::string key_;
+  std::optional<std::string>* current_ = nullptr;  // Slot of key_, if bound.
+  std::string error_;
+};
+
+// Parses `data` with `handler`. Returns "" or the error message.
+std::string ParseTopLevel(std::string_view data, TopLevelStrings& handler) {
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream stream(data.data(), data.size());
+  // Iterative: no recursion whatever the nesting of rawContent. Stop when
+  // done, then check the tail ourselves (RapidJSON's own check stops at the
+  // first NUL byte).
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag;
+  rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, handler);
+  if (!ok) {
+    if (!handler.error().empty()) return handler.error();
+    return "not valid JSON at offset " + std::to_string(ok.Offset()) + ": " +
+           rapidjson::GetParseError_En(ok.Code());
+  }
+  for (size_t i = stream.Tell(); i < data.size(); ++i) {
+    char c = data[i];
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      return "not valid JSON at offset " + std::to_string(i) + ": " +
+             rapidjson::GetParseError_En(
+                 rapidjson::kParseErrorDocumentRootNotSingular);
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 Result<Page> ParsePage(std::string_view body, size_t max_items) {
@@ -468,6 +582,36 @@ std::string ParseErrorBody(std::string_view body) {
     out.resize(cut);
   }
   return out;
+}
+
+Result<Notification> ParseStreamNotification(std::string_view data) {
+  Notification n;
+  std::optional<std::string> id, time;
+  TopLevelStrings handler;
+  handler.Bind("id", &id);
+  handler.Bind("time", &time);
+  handler.Bind("service", &n.service);
+  handler.Bind("project", &n.project);
+  handler.Bind("group", &n.group);
+  handler.Bind("type", &n.type);
+  handler.Bind("text", &n.text);
+  handler.Bind("link", &n.link);
+  std::string error = ParseTopLevel(data, handler);
+  if (!error.empty()) return Status::InvalidArgument(error);
+  n.id = id.value_or("");
+  n.time = time.value_or("");
+  return n;
+}
+
+std::string ParseResetMessage(std::string_view data) {
+  std::optional<std::string> message, reason;
+  TopLevelStrings handler;
+  handler.Bind("message", &message);
+  handler.Bind("reason", &reason);
+  if (!ParseTopLevel(data, handler).empty()) return "";
+  if (message && !message->empty()) return *message;
+  if (reason && !reason->empty()) return *reason;
+  return "";
 }
 
 }  // namespace notifications

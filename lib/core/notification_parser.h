@@ -5,6 +5,9 @@
 //   ParseGateNotification()  a notification POSTed to the mock's gate
 //   ParseNotificationArray() a fixtures file (an array of gate objects)
 //   ParseErrorBody()         a JSON error body, for log lines
+//   ParseStreamNotification() the data of a bridge `notification` event
+//                            (the terminal client)
+//   ParseResetMessage()      the data of a bridge `reset` event
 //
 // Strings: every string taken from JSON is valid UTF-8. JSON escapes
 // (including PHP's "\/" and "\uXXXX" surrogate pairs) are decoded; raw bytes
@@ -86,5 +89,25 @@ Result<std::vector<Notification>> ParseNotificationArray(std::string_view body);
 // meant for one log line: control characters become spaces, and it is cut to
 // at most 200 bytes (on a UTF-8 character boundary).
 std::string ParseErrorBody(std::string_view body);
+
+// Parses the `data` of a `notification` event: one JSON object (whitespace
+// around it allowed) whose "id", "time", "service", "project", "group",
+// "type", "text" and "link" are strings, null or missing. Every other
+// member (rawContent included: the terminal client never shows it) may be
+// any JSON value and is skipped without being kept, whatever its nesting
+// (the contract may grow). null/missing id and time give "";
+// null/missing optional fields give nullopt. Strings are decoded from their
+// JSON escapes; invalid UTF-8 becomes U+FFFD.
+// Errors (InvalidArgument, one line): "not valid JSON at offset 12: ...",
+// "not a JSON object", "\"text\" must be a string or null".
+Result<Notification> ParseStreamNotification(std::string_view data);
+
+// From the data of a `reset` event (docs/events.md), a JSON object with
+// "reason" and "message" strings: its "message" when a non-empty string,
+// else its "reason" when a non-empty string, else "" (also when the data is
+// not a JSON object). Decoded and sanitized like every string here.
+//   ParseResetMessage(R"({"reason":"gap-too-large","message":"missed 20000"})")
+//   == "missed 20000"
+std::string ParseResetMessage(std::string_view data);
 
 }  // namespace notifications

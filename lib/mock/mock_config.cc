@@ -1,22 +1,17 @@
 #include "mock_config.h"
 
-#include "secret_file.h"
-#include "version.h"
-
-#include <sys/stat.h>
-
 #include <CLI/CLI.hpp>
 #include <array>
-#include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <limits>
+
+#include "secret_file.h"
+#include "version.h"
 
 namespace notifications {
 namespace {
 
+constexpr char kProgram[] = "notifications-mock-api";
 constexpr char kEnvPrefix[] = "NOTIFICATIONS_MOCK_";
 constexpr char kTokenEnv[] = "NOTIFICATIONS_MOCK_TOKEN";
 
@@ -28,52 +23,6 @@ std::string Trim(const std::string& s) {
   if (begin == std::string::npos) return "";
   size_t end = s.find_last_not_of(kSpace);
   return s.substr(begin, end - begin + 1);
-}
-
-const char* const kFlagsWithEnv[][2] = {
-    {"--host", "HOST"},
-    {"--port", "PORT"},
-    {"--base-path", "BASE_PATH"},
-    {"--retention", "RETENTION"},
-    {"--token-file", "TOKEN_FILE"},
-    {"--fixtures", "FIXTURES"},
-    {"--generate", "GENERATE"},
-    {"--overlap", "OVERLAP"},
-    {"--fault-rate", "FAULT_RATE"},
-    {"--fault-5xx", "FAULT_5XX"},
-    {"--fault-delay-seconds", "FAULT_DELAY_SECONDS"},
-    {"--fault-delay", "FAULT_DELAY"},
-    {"--fault-close", "FAULT_CLOSE"},
-    {"--fault-truncate", "FAULT_TRUNCATE"},
-    {"--fault-garbage", "FAULT_GARBAGE"},
-    {"--fault-reserve", "FAULT_RESERVE"},
-    {"--fault-gone", "FAULT_GONE"},
-    {"--fault-slow-seconds", "FAULT_SLOW_SECONDS"},
-    {"--fault-slow", "FAULT_SLOW"},
-    {"--fault-seed", "FAULT_SEED"},
-    {"--log-level", "LOG_LEVEL"},
-};
-
-// CLI11 names the flag even when the bad value came from its environment
-// variable; say so, or the user looks for a flag they never typed.
-std::string WithEnvSource(const std::string& message, int argc,
-                          const char* const* argv) {
-  for (const auto& entry : kFlagsWithEnv) {
-    const std::string flag = entry[0];
-    if (message.compare(0, flag.size() + 1, flag + ":") != 0) continue;
-    for (int i = 1; i < argc; ++i) {
-      std::string arg = argv[i];
-      if (arg == flag || arg.compare(0, flag.size() + 1, flag + "=") == 0) {
-        return message;
-      }
-    }
-    const std::string variable = Env(entry[1]);
-    const char* value = std::getenv(variable.c_str());
-    if (value != nullptr && value[0] != '\0') {
-      return message + " (from " + variable + ")";
-    }
-  }
-  return message;
 }
 
 // What each --fault-<kind> does, for --help (indexed by MockFault).
@@ -103,24 +52,19 @@ std::chrono::milliseconds Millis(double seconds) {
 
 }  // namespace
 
-std::string MockVersionLine() {
-  return std::string("notifications-mock-api ") + ProjectVersion();
-}
-
-Result<MockCommandLine> ParseMockCommandLine(int argc,
-                                             const char* const* argv) {
+MockCommandLine ParseMockCommandLine(int argc, const char* const* argv) {
   MockCommandLine out;
-  MockApiOptions& api = out.api;
+  MockApiOptions& api = out.config.api;
   std::string token_file;
-  std::string log_level = LogLevelName(out.log_level);
+  std::string log_level = LogLevelName(out.config.log_level);
   std::string token_on_command_line;
-  bool version = false;
 
   CLI::App app(
       "Mock of Nasqueron's notifications delivery API (docs/delivery-api.md) "
       "for local development and tests: serves GET <base>/status, GET "
       "<base>/notifications and the gate POST /gate/Notification/<project>.",
-      "notifications-mock-api");
+      kProgram);
+  app.set_version_flag("--version", VersionLine(kProgram));
   app.footer(std::string("Every flag can also be set with the environment "
                          "variable shown beside it. The token can be given "
                          "with ") +
@@ -211,40 +155,21 @@ Result<MockCommandLine> ParseMockCommandLine(int argc,
   app.add_option("--log-level", log_level, "debug, info, warn, error or off")
       ->envname(Env("LOG_LEVEL"))
       ->capture_default_str();
-  app.add_flag("--version", version, "Print the version and exit");
   // Hidden, only to answer with a useful message instead of "not expected".
   app.add_option("--token", token_on_command_line)->group("");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    out.exit_text = app.help();
-    return out;
-  } catch (const CLI::CallForAllHelp&) {
-    out.exit_text = app.help("", CLI::AppFormatMode::All);
-    return out;
-  } catch (const CLI::ParseError& e) {
-    return Status::InvalidArgument(WithEnvSource(e.what(), argc, argv) +
-                                   " (see notifications-mock-api --help)");
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(e.what());
-  }
-
-  if (version) {
-    out.exit_text = MockVersionLine() + "\n";
-    return out;
-  }
+  if (!ParseCommandLine(app, argc, argv, &out)) return out;
   if (!token_on_command_line.empty() || app.count("--token") > 0) {
-    return Status::InvalidArgument(
-        std::string("--token is not accepted: the command line is visible to "
-                    "every local user; use --token-file FILE or ") +
-        kTokenEnv);
+    out.Fail(std::string("--token is not accepted: the command line is "
+                         "visible to every local user; use --token-file FILE "
+                         "or ") +
+             kTokenEnv);
+    return out;
   }
-  if (!ParseLogLevel(log_level, &out.log_level)) {
-    return Status::InvalidArgument(WithEnvSource(
-        "--log-level: must be debug, info, warn, error or off, got \"" +
-            log_level + "\"",
-        argc, argv));
+  if (!ParseLogLevel(log_level, &out.config.log_level)) {
+    out.Fail("--log-level: must be debug, info, warn, error or off, got \"" +
+             log_level + "\"" + out.SourceOf("--log-level"));
+    return out;
   }
 
   // --fault-rate is a mix: each kind not given on its own gets an equal
@@ -263,14 +188,15 @@ Result<MockCommandLine> ParseMockCommandLine(int argc,
   bool has_env_token = env_token != nullptr && env_token[0] != '\0';
   if (!token_file.empty()) {
     if (has_env_token) {
-      return Status::InvalidArgument(
-          std::string("give the token once: --token-file or ") + kTokenEnv +
-          ", not both");
+      out.Fail(std::string("give the token once: --token-file or ") +
+               kTokenEnv + ", not both");
+      return out;
     }
     Result<std::string> token = ReadSecretFile(token_file, &out.warnings);
     if (!token.ok()) {
-      return Status::InvalidArgument(WithEnvSource(
-          "--token-file: " + token.status().message(), argc, argv));
+      out.Fail("--token-file: " + token.status().message() +
+               out.SourceOf("--token-file"));
+      return out;
     }
     api.token = *token;
   } else if (has_env_token) {
@@ -278,7 +204,7 @@ Result<MockCommandLine> ParseMockCommandLine(int argc,
   }
 
   Status valid = ValidateMockApiOptions(api);
-  if (!valid.ok()) return valid;
+  if (!valid.ok()) out.Fail(valid.message());
   return out;
 }
 

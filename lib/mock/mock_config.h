@@ -33,34 +33,29 @@
 #pragma once
 
 #include <string>
-#include <vector>
 
+#include "command_line.h"
 #include "logger.h"
 #include "mock_delivery_api.h"
-#include "status.h"
 
 namespace notifications {
 
-struct MockCommandLine {
-  // What to run; meaningful when exit_text is empty.
+// What notifications-mock-api runs with.
+struct MockConfig {
   MockApiOptions api;
-  LogLevel log_level = LogLevel::kInfo;
-  // Set by --help or --version: print it to stdout as it is (it ends with a
-  // newline) and exit 0 without starting anything.
-  std::string exit_text;
-  // Non-fatal findings to log once the logger exists (e.g. a token file
-  // that group or others may read).
-  std::vector<std::string> warnings;
+  LogLevel log_level = LogLevel::kInfo;  // --log-level
 };
 
-// Parses argv[1..argc) and the environment. Never throws, never exits.
-// Failure: kInvalidArgument with a one-line message that names the flag (or
-// variable) and what is wrong with it, e.g.
-// "--port: Value 70000 not in range 0 to 65535"; the caller prints it and
-// exits 2.
-Result<MockCommandLine> ParseMockCommandLine(int argc, const char* const* argv);
+// What the command line decided (command_line.h): run with `config`, or
+// exit with `text`.
+using MockCommandLine = CommandLine<MockConfig>;
 
-// "notifications-mock-api <version>" (the project's, from CMake).
-std::string MockVersionLine();
+// Parses argv[1..argc) and the environment. Never throws, never exits:
+// --help and --version come back as kExit with code 0; a bad value as kExit
+// with code 2 and a one-line message that names the flag (and the
+// variable, when the value came from one) and what is wrong with it, e.g.
+// "notifications-mock-api: --port: Value 70000 not in range 0 to 65535 (see
+// notifications-mock-api --help)".
+MockCommandLine ParseMockCommandLine(int argc, const char* const* argv);
 
 }  // namespace notifications

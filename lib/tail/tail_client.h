@@ -1,112 +1,7 @@
-// The terminal client of the bridge's stream (docs/events.md, docs/tail.md):
-// opens the stream with libcurl, prints each notification, reconnects after
-// a drop and resumes with Last-Event-ID.
-//
-//   TailPrinter      events -> output lines (no I/O but its sinks)
-//   TailRetryDelay() the wait before a reconnection (pure)
-//   DescribeRejectedStream(), IsEventStream()  first-response checks (pure)
-//   TailClient       the connection loop
-//
-// Output goes through sinks so that tests capture it: `out` receives each
-// result line (a formatted notification or, with --json, the event's data),
-// `err` each notice (a reset, a drop, a skipped event). Lines come without
-// their line end; the sink adds it and flushes.
-#pragma once
-
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <cstdint>
-#include <ctime>
-#include <functional>
-#include <memory>
-#include <mutex>
-#include <random>
-#include <string>
-#include <string_view>
-
-#include "sse_parser.h"
-#include "status.h"
-#include "tail_config.h"
-
-namespace notifications {
-
-struct TailSinks {
-  // Receives a result line; returns false when it could not write it (the
-  // reader went away): the client then stops with an error.
-  std::function<bool(const std::string& line)> out;
-  // Receives a notice for a person (stderr). Failures are ignored.
-  std::function<void(const std::string& line)> err;
-};
-
-// Turns the stream's dispatched events into output. Not thread-safe; one
-// per client, kept across its connections.
-//
-//   notification  `out`: FormatNotificationLine() (receive time as the
-//                 fallback), or with `json` the data exactly as received
-//                 (a multi-line data, never sent by the bridge, is joined
-//                 with spaces so that each object stays on one line). A data
-//                 that is not a notification object is skipped with a
-//                 notice in text mode; --json passes it on unchanged.
-//   reset         `err`: ResetNotice(), e.g. "stream reset: ...".
-//   other types   ignored (as are comments: the parser drops them).
-// Duplicates: a notification whose id (the event's last event id) is not
-// greater (CompareIds()) than the last one printed is not printed again, with
-// a notice "skipped notification X: already printed (last Y)"; a reset lifts
-// that floor (what follows is the new truth, possibly with other ids).
-class TailPrinter {
- public:
-  TailPrinter(bool json, TailSinks sinks);
-
-  // Handles one event received at `received_at` (Unix seconds). Returns
-  // false when the `out` sink failed.
-  bool OnEvent(const SseParser::Event& event, std::time_t received_at);
-
-  size_t printed() const { return printed_; }  // Lines given to `out`.
-  size_t skipped() const { return skipped_; }  // Duplicates not printed.
-
- private:
-  const bool json_;
-  TailSinks sinks_;
-  std::string last_printed_id_;  // "" after a reset or before any id.
-  size_t printed_ = 0;
-  size_t skipped_ = 0;
-};
-
-// The wait before reconnection attempt `failures` (>= 1) in a row:
-// the server's `retry_ms` the first time, then exponential with jitter
-// (BackoffDelay() starting at `retry_ms`, capped at `max_delay`), never below
-// `retry_ms` (a server asking for more, e.g. a full bridge's 30-60 s, wins
-// over the cap). `unit_random` in [0, 1) picks the jitter.
-std::chrono::milliseconds TailRetryDelay(std::chrono::milliseconds retry_ms,
-                                         uint32_t failures,
-                                         std::chrono::milliseconds max_delay,
-                                         double unit_random);
-
-// True when `content_type`'s essence (before any ';', trimmed, ASCII
-// case-insensitive) is text/event-stream.
-bool IsEventStream(std::string_view content_type);
-
-// The one-line message for a response that is not a bridge stream, from
-// `url` (as the user gave it), the status, Content-Type and the start of the
-// body:
-//   400/401 with a JSON error body {"error","message"}:
-//     "<url> answered HTTP 400: bad_request: backlog must be ..."
-//   another status:
-//     "<url> answered HTTP 404: not a notifications bridge stream (expected
-//      200 text/event-stream)"
-//   200 with another Content-Type:
-//     "<url> answered with Content-Type text/plain: not a notifications
-//      bridge stream (expected 200 text/event-stream)"
-// When the URL's path does not end in /events, " — is the path right? A
-// bridge's stream is at /events" is added to the last two.
-std::string DescribeRejectedStream(const std::string& url, long status,
-                                   const std::string& content_type,
-                                   std::string_view body);
-
-// The connection loop. Run() on one thread; Stop() from any thread.
-// Owns a libcurl multi handle: not copyable. CurlGlobal (curl_http_client.h)
-// must outlive it.
+// TailClient: the terminal client's connection loop (docs/events.md,
+// docs/tail.md): opens the bridge's stream through an HttpStream, prints
+// each notification (TailPrinter), reconnects after a drop and resumes with
+// Last-Event-ID.
 //
 // Behaviour:
 //   - The first connection must give a stream (200, text/event-stream):
@@ -122,17 +17,36 @@ std::string DescribeRejectedStream(const std::string& url, long status,
 //     (the failure count restarts) when it delivered an event or stayed
 //     open 10 s.
 //   - With options.once, Run() returns instead of reconnecting.
+//
+// Thread-safety: Run() on one thread; Stop() from any thread. Not copyable.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <string>
+
+#include "http_stream.h"
+#include "status.h"
+#include "tail_config.h"
+#include "tail_printer.h"
+
+namespace notifications {
+
 class TailClient {
  public:
-  TailClient(TailOptions options, TailSinks sinks);
-  ~TailClient();
+  // `stream` (e.g. a CurlHttpStream) must outlive the client; the client
+  // cancels it on Stop().
+  TailClient(TailOptions options, TailSinks sinks, HttpStream& stream);
   TailClient(const TailClient&) = delete;
   TailClient& operator=(const TailClient&) = delete;
 
   // Runs until Stop(), or, with --once, the end of the stream. Returns:
   //   ok            stopped, or (--once) the stream ended cleanly;
   //   kUnavailable  the first connection failed ("cannot connect to URL:
-  //                 <curl error>", "no answer from URL in 10 s"), or with
+  //                 <error>", "no answer from URL in 10 s"), or with
   //                 --once the stream broke ("stream interrupted: ...");
   //   kInvalidArgument  the first answer was not a bridge stream
   //                 (DescribeRejectedStream());
@@ -140,28 +54,27 @@ class TailClient {
   // Call it once.
   Status Run();
 
-  // Makes Run() return ok promptly (it wakes libcurl's wait and the wait
-  // between connections). Thread-safe, idempotent; may come before Run().
-  // Must not be called after the destructor started.
+  // Makes Run() return ok promptly (it cancels the stream's transfer and
+  // wakes the wait between connections). Thread-safe, idempotent; may come
+  // before Run().
   void Stop();
 
   const TailPrinter& printer() const { return printer_; }  // After Run().
 
  private:
   struct Attempt;
-  struct Impl;
 
   // One connection, until its end, a failure, the idle timeout or Stop().
   void Connect(Attempt& attempt);
-  // libcurl's callbacks; `attempt` is the Attempt.
-  static size_t OnBody(char* data, size_t size, size_t n, void* attempt);
-  static size_t OnHeader(char* data, size_t size, size_t n, void* attempt);
+  // Why the connection of `attempt` is over, for the notice or the error;
+  // `clean_end` when the bridge ended the stream properly.
+  std::string Problem(const Attempt& attempt, bool* clean_end) const;
   bool stopping() const { return stop_.load(); }
 
   const TailOptions options_;
   TailSinks sinks_;
   TailPrinter printer_;
-  std::unique_ptr<Impl> impl_;  // The CURLM* handle.
+  HttpStream& stream_;
 
   // Kept across connections (Run()'s thread only):
   std::string last_event_id_;

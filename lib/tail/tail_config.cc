@@ -1,12 +1,14 @@
 #include "tail_config.h"
 
-#include "version.h"
-
 #include <CLI/CLI.hpp>
 #include <cmath>
 
+#include "version.h"
+
 namespace notifications {
 namespace {
+
+constexpr char kProgram[] = "notifications-tail";
 
 std::chrono::milliseconds Millis(double seconds) {
   return std::chrono::milliseconds(std::llround(seconds * 1000.0));
@@ -16,7 +18,7 @@ std::chrono::milliseconds Millis(double seconds) {
 
 TailCommandLine ParseTailCommandLine(int argc, const char* const* argv) {
   TailCommandLine result;
-  TailOptions& o = result.options;
+  TailOptions& o = result.config;
   StreamFilters& f = o.filters;
   CLI::App app{
       "notifications-tail: prints the notifications of a notifications-bridge "
@@ -28,9 +30,8 @@ TailCommandLine ParseTailCommandLine(int argc, const char* const* argv) {
       "Exit codes: 0 stopped (SIGINT/SIGTERM) or, with --once, the stream "
       "ended; 1 cannot connect, not a bridge stream, or the stream broke "
       "with --once; 2 bad usage.",
-      "notifications-tail"};
-  app.set_version_flag("--version",
-                       std::string("notifications-tail ") + ProjectVersion());
+      kProgram};
+  app.set_version_flag("--version", VersionLine(kProgram));
   app.get_formatter()->column_width(30);
   app.footer(
       "Examples:\n"
@@ -108,34 +109,11 @@ TailCommandLine ParseTailCommandLine(int argc, const char* const* argv) {
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    result.action = TailCommandLine::Action::kExit;
-    result.text = app.help();
-    return result;
-  } catch (const CLI::CallForAllHelp&) {
-    result.action = TailCommandLine::Action::kExit;
-    result.text = app.help("", CLI::AppFormatMode::All);
-    return result;
-  } catch (const CLI::CallForVersion&) {
-    result.action = TailCommandLine::Action::kExit;
-    result.text = app.version() + "\n";
-    return result;
-  } catch (const CLI::ParseError& e) {
-    result.action = TailCommandLine::Action::kExit;
-    result.exit_code = 2;
-    result.text = std::string("notifications-tail: ") + e.what() +
-                  "\nRun with --help for usage.\n";
-    return result;
-  }
-
+  if (!ParseCommandLine(app, argc, argv, &result)) return result;
   if (*backlog_option) f.backlog = backlog;
   Result<std::string> url = BuildStreamUrl(o.url, f);
   if (!url.ok()) {
-    result.action = TailCommandLine::Action::kExit;
-    result.exit_code = 2;
-    result.text = "notifications-tail: " + url.status().message() + "\n";
+    result.Fail(url.status().message() + result.SourceOf("URL"));
     return result;
   }
   o.stream_url = std::move(url).value();

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <string>
 
+#include "command_line.h"
 #include "tail_format.h"
 
 namespace notifications {
@@ -41,21 +42,15 @@ struct TailOptions {
   std::chrono::milliseconds max_retry_delay{30000};
 };
 
-struct TailCommandLine {
-  enum class Action { kRun, kExit };
-  Action action = Action::kRun;
-  // When kExit: what to print (help or version to stdout with code 0, an
-  // error to stderr with code 2), ending with a newline.
-  std::string text;
-  int exit_code = 0;
-  TailOptions options;
-};
+// What the command line decided (command_line.h): run with `config`, or
+// exit with `text`.
+using TailCommandLine = CommandLine<TailOptions>;
 
 // Parses argv and the environment. Never throws, never exits: --help and
 // --version come back as kExit with code 0; usage errors (unknown flag,
 // missing URL, a URL that is not http(s), a bad number) as kExit with a
 // one-line message "notifications-tail: ..." and code 2. On kRun,
-// options.stream_url is set (BuildStreamUrl()).
+// config.stream_url is set (BuildStreamUrl()).
 TailCommandLine ParseTailCommandLine(int argc, const char* const* argv);
 
 }  // namespace notifications

@@ -1,132 +1,16 @@
 #include "tail_format.h"
 
-#include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
-#include <rapidjson/reader.h>
-
 #include <array>
 #include <cctype>
 #include <string>
 #include <vector>
 
+#include "notification_parser.h"
+#include "url_encoding.h"
 #include "utf8.h"
 
 namespace notifications {
 namespace {
-
-// Reads the top-level string members of one JSON object into bound slots.
-// A SAX handler rather than a DOM: only the top level matters, and a deeply
-// nested rawContent must cost neither a recursive destructor nor a copy.
-// Returning false stops the parse; error() then says why.
-class TopLevelStrings
-    : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TopLevelStrings> {
- public:
-  // Member `name`, when present, must be a string (stored, sanitized) or
-  // null (stored as nullopt). `slot` must outlive the parse.
-  void Bind(const char* name, std::optional<std::string>* slot) {
-    slots_.push_back({name, slot});
-  }
-
-  // Scalars other than strings and null: fine below the top level or in an
-  // unbound member, a type error in a bound one.
-  bool Default() { return Value(); }
-  bool Null() {
-    if (depth_ == 1 && current_ != nullptr) {
-      current_->reset();
-      return true;
-    }
-    return Value();
-  }
-  bool String(const char* s, rapidjson::SizeType length, bool /*copy*/) {
-    if (depth_ == 1 && current_ != nullptr) {
-      *current_ = SanitizeUtf8(std::string_view(s, length));
-      return true;
-    }
-    return Value();
-  }
-  bool StartObject() {
-    if (depth_ > 0 && !Value()) return false;
-    ++depth_;
-    return true;
-  }
-  bool Key(const char* s, rapidjson::SizeType length, bool /*copy*/) {
-    if (depth_ == 1) {
-      key_.assign(s, length);
-      current_ = nullptr;
-      for (const Slot& slot : slots_) {
-        if (key_ == slot.name) current_ = slot.value;
-      }
-    }
-    return true;
-  }
-  bool EndObject(rapidjson::SizeType /*members*/) {
-    --depth_;
-    return true;
-  }
-  bool StartArray() {
-    if (!Value()) return false;
-    ++depth_;
-    return true;
-  }
-  bool EndArray(rapidjson::SizeType /*elements*/) {
-    --depth_;
-    return true;
-  }
-
-  const std::string& error() const { return error_; }
-
- private:
-  struct Slot {
-    const char* name;
-    std::optional<std::string>* value;
-  };
-
-  // A value that is not a string or null: the root must be an object, and
-  // a bound member a string or null.
-  bool Value() {
-    if (depth_ == 0) {
-      error_ = "not a JSON object";
-      return false;
-    }
-    if (depth_ == 1 && current_ != nullptr) {
-      error_ = "\"" + key_ + "\" must be a string or null";
-      return false;
-    }
-    return true;
-  }
-
-  std::vector<Slot> slots_;
-  int depth_ = 0;
-  std::string key_;
-  std::optional<std::string>* current_ = nullptr;  // Slot of key_, if bound.
-  std::string error_;
-};
-
-// Parses `data` with `handler`. Returns "" or the error message.
-std::string ParseTopLevel(std::string_view data, TopLevelStrings& handler) {
-  rapidjson::Reader reader;
-  rapidjson::MemoryStream stream(data.data(), data.size());
-  // Iterative: no recursion whatever the nesting of rawContent. Stop when
-  // done, then check the tail ourselves (RapidJSON's own check stops at the
-  // first NUL byte).
-  constexpr unsigned kFlags =
-      rapidjson::kParseIterativeFlag | rapidjson::kParseStopWhenDoneFlag;
-  rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, handler);
-  if (!ok) {
-    if (!handler.error().empty()) return handler.error();
-    return "not valid JSON at offset " + std::to_string(ok.Offset()) + ": " +
-           rapidjson::GetParseError_En(ok.Code());
-  }
-  for (size_t i = stream.Tell(); i < data.size(); ++i) {
-    char c = data[i];
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-      return "not valid JSON at offset " + std::to_string(i) + ": " +
-             rapidjson::GetParseError_En(
-                 rapidjson::kParseErrorDocumentRootNotSingular);
-    }
-  }
-  return "";
-}
 
 // Appends `s` with each control character (C0, DEL, C1) replaced by a
 // space. `s` is valid UTF-8 (the parser sanitized it): C1 controls are the
@@ -184,11 +68,6 @@ int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
   return era * 146097 + doe - 719468;
 }
 
-bool IsUnreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-}
-
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
@@ -200,42 +79,10 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
 
 }  // namespace
 
-Result<Notification> ParseStreamNotification(std::string_view data) {
-  Notification n;
-  std::optional<std::string> id, time;
-  TopLevelStrings handler;
-  handler.Bind("id", &id);
-  handler.Bind("time", &time);
-  handler.Bind("service", &n.service);
-  handler.Bind("project", &n.project);
-  handler.Bind("group", &n.group);
-  handler.Bind("type", &n.type);
-  handler.Bind("text", &n.text);
-  handler.Bind("link", &n.link);
-  std::string error = ParseTopLevel(data, handler);
-  if (!error.empty()) return Status::InvalidArgument(error);
-  n.id = id.value_or("");
-  n.time = time.value_or("");
-  return n;
-}
-
 std::string ResetNotice(std::string_view data) {
   std::string notice = "stream reset: ";
-  std::optional<std::string> message, reason;
-  TopLevelStrings handler;
-  handler.Bind("message", &message);
-  handler.Bind("reason", &reason);
-  if (ParseTopLevel(data, handler).empty()) {
-    if (message && !message->empty()) {
-      AppendPrintable(notice, *message);
-      return notice;
-    }
-    if (reason && !reason->empty()) {
-      AppendPrintable(notice, *reason);
-      return notice;
-    }
-  }
-  AppendPrintable(notice, SanitizeUtf8(data));
+  std::string message = ParseResetMessage(data);
+  AppendPrintable(notice, message.empty() ? SanitizeUtf8(data) : message);
   return notice;
 }
 
@@ -308,23 +155,6 @@ std::string FormatNotificationLine(const Notification& n,
   return line;
 }
 
-std::string PercentEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (IsUnreserved(c)) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0x0F];
-    }
-  }
-  return out;
-}
-
 Result<std::string> BuildStreamUrl(const std::string& base,
                                    const StreamFilters& filters) {
   auto fail = [&base](const std::string& why) {
@@ -386,18 +216,19 @@ Result<std::string> BuildStreamUrl(const std::string& base,
   }
 
   std::string query;
-  auto add = [&query](const char* name, const std::string& value) {
-    if (!query.empty()) query += '&';
-    query += name;
-    query += '=';
-    query += PercentEncode(value);
-  };
-  for (const std::string& v : filters.projects) add("project", v);
-  for (const std::string& v : filters.groups) add("group", v);
-  for (const std::string& v : filters.services) add("service", v);
-  for (const std::string& v : filters.types) add("type", v);
-  for (const std::string& v : filters.keys) add("key", v);
-  if (filters.backlog) add("backlog", std::to_string(*filters.backlog));
+  for (const std::string& v : filters.projects)
+    AppendQueryParameter(query, "project", v);
+  for (const std::string& v : filters.groups)
+    AppendQueryParameter(query, "group", v);
+  for (const std::string& v : filters.services)
+    AppendQueryParameter(query, "service", v);
+  for (const std::string& v : filters.types)
+    AppendQueryParameter(query, "type", v);
+  for (const std::string& v : filters.keys)
+    AppendQueryParameter(query, "key", v);
+  if (filters.backlog) {
+    AppendQueryParameter(query, "backlog", std::to_string(*filters.backlog));
+  }
   if (query.empty()) return url;
   if (url.find('?') == std::string::npos) {
     url += '?';

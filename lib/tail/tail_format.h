@@ -1,7 +1,6 @@
 // Tail format: the pure wire formats of notifications-tail, the terminal
 // client of the bridge's stream (docs/events.md, docs/tail.md).
 //
-//   ParseStreamNotification()  the `data` of a `notification` event
 //   FormatNotificationLine()   one line of terminal output
 //   BuildStreamUrl()           the stream URL with the filters as query
 //   ParseRfc3339()             the notification's `time`
@@ -40,6 +39,7 @@
 #include <vector>
 
 #include "notification.h"
+#include "notification_parser.h"
 #include "status.h"
 
 namespace notifications {
@@ -57,21 +57,10 @@ struct StreamFilters {
   std::optional<size_t> backlog;      // backlog=; nullopt: not sent
 };
 
-// Parses the `data` of a `notification` event: one JSON object (whitespace
-// around it allowed) whose "id", "time", "service", "project", "group",
-// "type", "text" and "link" are strings, null or missing, and "rawContent"
-// any JSON value (kept compact, see notification_parser.h). Unknown members
-// are ignored (the contract may grow). null/missing id and time give "";
-// null/missing optional fields give nullopt. Strings are decoded from their
-// JSON escapes; invalid UTF-8 becomes U+FFFD.
-// Errors (InvalidArgument, one line): "not valid JSON at offset 12: ...",
-// "not a JSON object", "\"text\" must be a string or null".
-Result<Notification> ParseStreamNotification(std::string_view data);
-
 // The notice for a `reset` event (docs/events.md), without its line end:
-// "stream reset: <message>", where <message> is the data's "message"
-// string, else its "reason" string, else the data as received; control
-// characters become spaces (as in FormatNotificationLine()).
+// "stream reset: <message>", where <message> is ParseResetMessage(data)
+// (notification_parser.h), else the data as received; control characters
+// become spaces (as in FormatNotificationLine()).
 //   ResetNotice(R"({"reason":"gap-too-large","message":"missed 20000"})")
 //   == "stream reset: missed 20000"
 std::string ResetNotice(std::string_view data);
@@ -91,12 +80,11 @@ std::string FormatNotificationLine(const Notification& n,
 std::optional<std::time_t> ParseRfc3339(std::string_view text);
 
 // The URL to open: `base` plus the filters as a query string, values
-// percent-encoded (RFC 3986: all but A-Z a-z 0-9 - . _ ~, UTF-8 bytes as
-// %XX, upper-case hex). When `base` already has a query, the filters are
-// appended with '&' (nothing is added after a trailing '?' or '&'); a
-// fragment ("#...", never sent over HTTP) is dropped. With no filters the
-// result is `base` without its fragment.
-// With services {"Jenkins"} and keys {"nasqueron.ops.#"},
+// percent-encoded (PercentEncode(), url_encoding.h). When `base` already has a
+// query, the filters are appended with '&' (nothing is added after a trailing
+// '?' or '&'); a fragment ("#...", never sent over HTTP) is dropped. With no
+// filters the result is `base` without its fragment. With services {"Jenkins"}
+// and keys {"nasqueron.ops.#"},
 //   "http://h:8080/events?access_token=t" gives
 //   "http://h:8080/events?access_token=t&service=Jenkins&key=nasqueron.ops.%23"
 // Fails (InvalidArgument, a message naming the URL and what is wrong) when
@@ -105,8 +93,5 @@ std::optional<std::time_t> ParseRfc3339(std::string_view text);
 // control character or a non-ASCII byte (encode them as %XX).
 Result<std::string> BuildStreamUrl(const std::string& base,
                                    const StreamFilters& filters);
-
-// `s` percent-encoded as described for BuildStreamUrl().
-std::string PercentEncode(std::string_view s);
 
 }  // namespace notifications

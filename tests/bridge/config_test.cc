@@ -1,6 +1,4 @@
 #include "config.h"
-#include "listen_address.h"
-#include "version.h"
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>
@@ -9,10 +7,13 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "listen_address.h"
+#include "version.h"
+
 namespace notifications {
 namespace {
 
-CommandLine Parse(std::vector<std::string> args) {
+BridgeCommandLine Parse(std::vector<std::string> args) {
   args.insert(args.begin(), "notifications-bridge");
   std::vector<const char*> argv;
   for (auto& a : args) argv.push_back(a.c_str());
@@ -20,8 +21,9 @@ CommandLine Parse(std::vector<std::string> args) {
 }
 
 TEST_CASE("config: documented defaults") {
-  CommandLine c = Parse({"--delivery-url", "http://127.0.0.1:8081/delivery"});
-  REQUIRE(c.action == CommandLine::Action::kRun);
+  BridgeCommandLine c =
+      Parse({"--delivery-url", "http://127.0.0.1:8081/delivery"});
+  REQUIRE(c.action == BridgeCommandLine::Action::kRun);
   CHECK(c.config.poll_interval == std::chrono::milliseconds(5000));
   CHECK(c.config.listen_host == "127.0.0.1");
   CHECK(c.config.listen_port == 8080);
@@ -33,13 +35,13 @@ TEST_CASE("config: documented defaults") {
 }
 
 TEST_CASE("config: flags are parsed, fractions allowed") {
-  CommandLine c = Parse({"--delivery-url", "https://api.nasqueron.org/delivery",
-                         "--poll-interval", "0.25", "--listen", "0.0.0.0:0",
-                         "--history", "50", "--heartbeat", "2", "--max-clients", "7",
-                         "--allow-origin", "https://infra.nasqueron.org",
-                         "--allow-origin", "http://localhost:3000", "--raw-content",
-                         "--log-level", "debug"});
-  REQUIRE(c.action == CommandLine::Action::kRun);
+  BridgeCommandLine c =
+      Parse({"--delivery-url", "https://api.nasqueron.org/delivery",
+             "--poll-interval", "0.25", "--listen", "0.0.0.0:0", "--history",
+             "50", "--heartbeat", "2", "--max-clients", "7", "--allow-origin",
+             "https://infra.nasqueron.org", "--allow-origin",
+             "http://localhost:3000", "--raw-content", "--log-level", "debug"});
+  REQUIRE(c.action == BridgeCommandLine::Action::kRun);
   CHECK(c.config.poll_interval == std::chrono::milliseconds(250));
   CHECK(c.config.listen_host == "0.0.0.0");
   CHECK(c.config.listen_port == 0);
@@ -59,34 +61,38 @@ TEST_CASE("config: invalid values exit 2 with a one-line reason") {
       {{}, "--delivery-url"},
       {{"--delivery-url", "ftp://x"}, "http://"},
       {{"--delivery-url", "http://x", "--poll-interval", "0"}, "poll-interval"},
-      {{"--delivery-url", "http://x", "--poll-interval", "abc"}, "poll-interval"},
+      {{"--delivery-url", "http://x", "--poll-interval", "abc"},
+       "poll-interval"},
       {{"--delivery-url", "http://x", "--listen", "nope"}, "--listen"},
       {{"--delivery-url", "http://x", "--listen", "1.2.3.4:70000"}, "65535"},
       {{"--delivery-url", "http://x", "--history", "0"}, "history"},
       {{"--delivery-url", "http://x", "--allow-origin", "*"}, "allow-origin"},
       {{"--delivery-url", "http://x", "--log-level", "loud"}, "log-level"},
-      {{"--delivery-url", "http://x", "--public-dir", "/nonexistent/dir"}, "public-dir"},
-      {{"--delivery-url", "http://x", "--token-file", "/nonexistent/token"}, "token"},
+      {{"--delivery-url", "http://x", "--public-dir", "/nonexistent/dir"},
+       "public-dir"},
+      {{"--delivery-url", "http://x", "--token-file", "/nonexistent/token"},
+       "token"},
       {{"--delivery-url", "http://x", "--bogus"}, "bogus"},
   };
   for (const Case& k : cases) {
-    CommandLine c = Parse(k.args);
+    BridgeCommandLine c = Parse(k.args);
     CAPTURE(c.text);
-    CHECK(c.action == CommandLine::Action::kExit);
+    CHECK(c.action == BridgeCommandLine::Action::kExit);
     CHECK(c.exit_code == 2);
     CHECK(c.text.find(k.mentions) != std::string::npos);
   }
 }
 
 TEST_CASE("config: --help and --version exit 0") {
-  CommandLine h = Parse({"--help"});
-  CHECK(h.action == CommandLine::Action::kExit);
+  BridgeCommandLine h = Parse({"--help"});
+  CHECK(h.action == BridgeCommandLine::Action::kExit);
   CHECK(h.exit_code == 0);
   CHECK(h.text.find("--delivery-url") != std::string::npos);
   CHECK(h.text.find("--max-clients") != std::string::npos);
-  CommandLine v = Parse({"--version"});
+  BridgeCommandLine v = Parse({"--version"});
   CHECK(v.exit_code == 0);
-  CHECK(v.text == std::string("notifications-bridge ") + ProjectVersion() + "\n");
+  CHECK(v.text ==
+        std::string("notifications-bridge ") + ProjectVersion() + "\n");
 }
 
 TEST_CASE("config: token from a file, warned when others can read it") {
@@ -96,7 +102,8 @@ TEST_CASE("config: token from a file, warned when others can read it") {
   REQUIRE(write(fd, "  abc123 \n", 10) == 10);
   close(fd);
   chmod(path, 0600);
-  CommandLine c = Parse({"--delivery-url", "http://x", "--token-file", path});
+  BridgeCommandLine c =
+      Parse({"--delivery-url", "http://x", "--token-file", path});
   CHECK(c.config.token == "abc123");
   CHECK(c.warnings.empty());
   chmod(path, 0644);
@@ -111,8 +118,8 @@ TEST_CASE("config: token from a file, warned when others can read it") {
 TEST_CASE("config: environment variables and config file") {
   setenv("NOTIFICATIONS_BRIDGE_DELIVERY_URL", "http://env.test/delivery", 1);
   setenv("NOTIFICATIONS_BRIDGE_HISTORY", "77", 1);
-  CommandLine c = Parse({});
-  CHECK(c.action == CommandLine::Action::kRun);
+  BridgeCommandLine c = Parse({});
+  CHECK(c.action == BridgeCommandLine::Action::kRun);
   CHECK(c.config.delivery_url == "http://env.test/delivery");
   CHECK(c.config.history == 77);
   // The command line wins over the environment.
@@ -124,9 +131,10 @@ TEST_CASE("config: environment variables and config file") {
   char path[] = "/tmp/nb-config-XXXXXX";
   int fd = mkstemp(path);
   close(fd);
-  std::ofstream(path) << "delivery-url = \"http://file.test/delivery\"\nheartbeat = 3\n";
+  std::ofstream(path)
+      << "delivery-url = \"http://file.test/delivery\"\nheartbeat = 3\n";
   c = Parse({"--config", path});
-  CHECK(c.action == CommandLine::Action::kRun);
+  CHECK(c.action == BridgeCommandLine::Action::kRun);
   CHECK(c.config.delivery_url == "http://file.test/delivery");
   CHECK(c.config.heartbeat == std::chrono::milliseconds(3000));
   unlink(path);
@@ -151,8 +159,9 @@ namespace notifications {
 namespace {
 
 TEST_CASE("config: base path from the flag or API_ENTRY_POINT, validated") {
-  CommandLine c = Parse({"--delivery-url", "http://x", "--base-path", "/notifications/"});
-  REQUIRE(c.action == CommandLine::Action::kRun);
+  BridgeCommandLine c =
+      Parse({"--delivery-url", "http://x", "--base-path", "/notifications/"});
+  REQUIRE(c.action == BridgeCommandLine::Action::kRun);
   CHECK(c.config.base_path == "/notifications");
   setenv("API_ENTRY_POINT", "/notifications", 1);
   c = Parse({"--delivery-url", "http://x"});
@@ -167,9 +176,10 @@ TEST_CASE("config: base path from the flag or API_ENTRY_POINT, validated") {
 }
 
 TEST_CASE("config: log format and the other production flags") {
-  CommandLine c = Parse({"--delivery-url", "http://x", "--log-format", "json",
-                         "--state-file", "/tmp/x", "--reset-state", "--busy-retry", "2"});
-  REQUIRE(c.action == CommandLine::Action::kRun);
+  BridgeCommandLine c =
+      Parse({"--delivery-url", "http://x", "--log-format", "json",
+             "--state-file", "/tmp/x", "--reset-state", "--busy-retry", "2"});
+  REQUIRE(c.action == BridgeCommandLine::Action::kRun);
   CHECK(c.config.log_format == LogFormat::kJson);
   CHECK(c.config.state_file == "/tmp/x");
   CHECK(c.config.reset_state);

@@ -526,5 +526,71 @@ TEST_CASE("SanitizeUtf8 replaces each maximal ill-formed subsequence") {
 
 TEST_SUITE_END();
 
+TEST_CASE(
+    "stream notification: ParseStreamNotification reads the bridge's notification data") {
+  Result<Notification> n = ParseStreamNotification(
+      R"({"id":"1-0000000042","time":"2026-11-28T12:00:00.123Z","service":"GitHub",)"
+      R"("project":"Nasqueron","group":"","type":"push","text":"a\"b\n\u00e9\ud83d\ude80",)"
+      R"("link":null,"rawContent":{"deep":[[[{"x":1}]]],"text":5},"future":[1,2]})");
+  REQUIRE(n.ok());
+  CHECK(n->id == "1-0000000042");
+  CHECK(n->time == "2026-11-28T12:00:00.123Z");
+  CHECK(n->service == "GitHub");
+  CHECK(n->project == "Nasqueron");
+  CHECK(n->group == "");
+  CHECK(n->type == "push");
+  CHECK(n->text == "a\"b\n\xC3\xA9\xF0\x9F\x9A\x80");
+  CHECK_FALSE(n->link.has_value());
+  CHECK_FALSE(n->raw_content.has_value());  // Never printed: not kept.
+
+  Result<Notification> empty = ParseStreamNotification(" {} \n");
+  REQUIRE(empty.ok());
+  CHECK(empty->id.empty());
+  CHECK(empty->time.empty());
+  CHECK_FALSE(empty->text.has_value());
+}
+
+TEST_CASE("stream notification: ParseStreamNotification survives any nesting in rawContent") {
+  std::string deep = R"({"text":"ok","rawContent":)" +
+                     std::string(100000, '[') + std::string(100000, ']') + "}";
+  Result<Notification> n = ParseStreamNotification(deep);
+  REQUIRE(n.ok());
+  CHECK(n->text == "ok");
+}
+
+TEST_CASE(
+    "stream notification: ParseStreamNotification rejects what is not a notification object") {
+  auto error = [](std::string_view data) {
+    Result<Notification> n = ParseStreamNotification(data);
+    return n.ok() ? std::string("ok") : n.status().message();
+  };
+  CHECK(error("[]") == "not a JSON object");
+  CHECK(error("\"text\"") == "not a JSON object");
+  CHECK(error("null") == "not a JSON object");
+  CHECK(error(R"({"text":5})") == "\"text\" must be a string or null");
+  CHECK(error(R"({"link":{"a":1}})") == "\"link\" must be a string or null");
+  CHECK(error(R"({"id":["x"]})") == "\"id\" must be a string or null");
+  CHECK(error("") == "not valid JSON at offset 0: The document is empty.");
+  CHECK(
+      error(R"({"text":"a"} x)") ==
+      "not valid JSON at offset 13: The document root must not be followed by "
+      "other values.");
+  CHECK(error(R"({"text":"a")").rfind("not valid JSON at offset 11: ", 0) == 0);
+}
+
+TEST_CASE("stream notification: a reset's message, else its reason, else \"\"") {
+  CHECK(ParseResetMessage(
+            R"({"reason":"gap-too-large","message":"missed 20000"})") ==
+        "missed 20000");
+  CHECK(ParseResetMessage(R"({"reason":"upstream-reset"})") ==
+        "upstream-reset");
+  CHECK(ParseResetMessage(R"({"reason":"upstream-reset","message":""})") ==
+        "upstream-reset");
+  CHECK(ParseResetMessage(R"({"message":"two\nlines"})") == "two\nlines");
+  CHECK(ParseResetMessage(R"({"message":5})") == "");
+  CHECK(ParseResetMessage("not json") == "");
+  CHECK(ParseResetMessage("[]") == "");
+}
+
 }  // namespace
 }  // namespace notifications

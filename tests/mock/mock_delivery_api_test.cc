@@ -23,8 +23,10 @@
 #include "clock.h"
 #include "logger.h"
 #include "mock_config.h"
+#include "mock_generator.h"
 #include "notification_json.h"
 #include "notification_parser.h"
+#include "temp_file.h"
 
 namespace notifications {
 namespace {
@@ -95,19 +97,7 @@ bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-// A file under the temporary directory, removed at the end of the test.
-struct TempFile {
-  explicit TempFile(const std::string& content) {
-    path = (std::filesystem::temp_directory_path() /
-            ("nb-mock-test-" + std::to_string(getpid()) + "-" +
-             std::to_string(counter++) + ".json"))
-               .string();
-    std::ofstream(path, std::ios::binary) << content;
-  }
-  ~TempFile() { std::remove(path.c_str()); }
-  std::string path;
-  static inline int counter = 0;
-};
+using testing::TempFile;
 
 const char kGateBody[] =
     R"({"service":"GitHub","project":"Nasqueron","group":"ops",)"
@@ -585,32 +575,6 @@ TEST_CASE("mock stop does not wait out a slow generator's interval") {
   CHECK(mock.api.store().Size() == 0);
 }
 
-TEST_CASE("mock synthetic notifications rotate services and are valid JSON") {
-  std::set<std::string> services, keys, groups;
-  for (uint64_t n = 0; n < 24; ++n) {
-    Notification s = SyntheticNotification(n);
-    CHECK(s.id.empty());
-    REQUIRE(s.service.has_value());
-    services.insert(*s.service);
-    groups.insert(s.group.value_or("?"));
-    keys.insert(s.RoutingKey());
-    if (s.service == "Phabricator") CHECK(s.link == "");
-    Result<Notification> back =
-        ParseGateNotification(NotificationToJson(s, true), "Nasqueron");
-    REQUIRE_MESSAGE(back.ok(), back.status().message());
-    CHECK(back->raw_content == s.raw_content);
-    CHECK(back->text == s.text);
-  }
-  CHECK(services ==
-        std::set<std::string>{"DockerHub", "GitHub", "Jenkins", "Phabricator"});
-  CHECK(groups ==
-        std::set<std::string>{"", "ci", "devtools", "docker", "ops", "orgz"});
-  CHECK(keys.count("nasqueron.ops.github.push") == 1);
-  CHECK(keys.count("nasqueron.ci.jenkins.completed.failure") == 1);
-  CHECK(keys.count("nasqueron.docker.dockerhub.buildfailure") == 1);
-  CHECK(SyntheticNotification(5).text == SyntheticNotification(5).text);
-}
-
 TEST_CASE("mock start fails clearly when the port is taken") {
   RunningMock first({});
   SystemClock clock;
@@ -676,118 +640,6 @@ TEST_CASE("mock stop is idempotent, start works once, stop closes the port") {
   MockDeliveryApi never_started(MockApiOptions{}, clock, logger);
   never_started.Stop();
   CHECK(never_started.port() == 0);
-}
-
-TEST_CASE("mock command line defaults and help, version") {
-  const char* no_flags[] = {"notifications-mock-api"};
-  Result<MockCommandLine> defaults = ParseMockCommandLine(1, no_flags);
-  REQUIRE_MESSAGE(defaults.ok(), defaults.status().message());
-  CHECK(defaults->exit_text.empty());
-
-  const char* help[] = {"notifications-mock-api", "--help"};
-  Result<MockCommandLine> help_line = ParseMockCommandLine(2, help);
-  REQUIRE(help_line.ok());
-  CHECK(Contains(help_line->exit_text, "--generate"));
-  CHECK(Contains(help_line->exit_text, "NOTIFICATIONS_MOCK_PORT"));
-  CHECK(Contains(help_line->exit_text, "NOTIFICATIONS_MOCK_TOKEN"));
-
-  const char* version[] = {"notifications-mock-api", "--version"};
-  Result<MockCommandLine> version_line = ParseMockCommandLine(2, version);
-  REQUIRE(version_line.ok());
-  CHECK(version_line->exit_text == MockVersionLine() + "\n");
-  CHECK(MockVersionLine().rfind("notifications-mock-api ", 0) == 0);
-}
-
-TEST_CASE("mock command line reads every flag") {
-  TempFile token_file("  t0ken-from-file \n second line\n");
-  const char* argv[] = {"notifications-mock-api",
-                        "--host",
-                        "::1",
-                        "--port",
-                        "0",
-                        "--base-path",
-                        "/api",
-                        "--retention",
-                        "50",
-                        "--token-file",
-                        token_file.path.c_str(),
-                        "--fixtures",
-                        "f.json",
-                        "--generate",
-                        "0.5",
-                        "--overlap",
-                        "3",
-                        "--log-level",
-                        "debug"};
-  Result<MockCommandLine> parsed =
-      ParseMockCommandLine(static_cast<int>(std::size(argv)), argv);
-  REQUIRE_MESSAGE(parsed.ok(), parsed.status().message());
-  const MockApiOptions& api = parsed->api;
-  CHECK(api.host == "::1");
-  CHECK(api.port == 0);
-  CHECK(api.base_path == "/api");
-  CHECK(api.retention == 50);
-  CHECK(api.token == "t0ken-from-file");
-  CHECK(api.fixtures_path == "f.json");
-  CHECK(api.generate_rate == doctest::Approx(0.5));
-  CHECK(api.overlap == 3);
-  CHECK(parsed->log_level == LogLevel::kDebug);
-}
-
-TEST_CASE("mock command line reads flags and the token from the environment") {
-  // Names no other test uses; restored at the end.
-  setenv("NOTIFICATIONS_MOCK_PORT", "9090", 1);
-  setenv("NOTIFICATIONS_MOCK_BASE_PATH", "/env", 1);
-  setenv("NOTIFICATIONS_MOCK_TOKEN", "env-token\n", 1);
-  const char* argv[] = {"notifications-mock-api", "--port", "7070"};
-  Result<MockCommandLine> parsed = ParseMockCommandLine(3, argv);
-  Result<MockCommandLine> env_only = ParseMockCommandLine(1, argv);
-  setenv("NOTIFICATIONS_MOCK_RETENTION", "lots", 1);
-  Result<MockCommandLine> bad = ParseMockCommandLine(1, argv);
-  unsetenv("NOTIFICATIONS_MOCK_PORT");
-  unsetenv("NOTIFICATIONS_MOCK_BASE_PATH");
-  unsetenv("NOTIFICATIONS_MOCK_TOKEN");
-  unsetenv("NOTIFICATIONS_MOCK_RETENTION");
-
-  REQUIRE_MESSAGE(parsed.ok(), parsed.status().message());
-  CHECK(parsed->api.port == 7070);  // the command line wins
-  CHECK(parsed->api.base_path == "/env");
-  CHECK(parsed->api.token == "env-token");
-  REQUIRE(env_only.ok());
-  CHECK(env_only->api.port == 9090);
-  REQUIRE_FALSE(bad.ok());
-  CHECK(Contains(bad.status().message(), "--retention"));
-  CHECK(Contains(bad.status().message(), "NOTIFICATIONS_MOCK_RETENTION"));
-}
-
-TEST_CASE("mock command line rejects bad values with one line naming them") {
-  struct Case {
-    std::vector<const char*> args;
-    std::string mentions;
-  };
-  const Case cases[] = {
-      {{"--port", "70000"}, "--port"},
-      {{"--port", "abc"}, "--port"},
-      {{"--retention", "0"}, "--retention"},
-      {{"--generate", "-1"}, "--generate"},
-      {{"--overlap", "x"}, "--overlap"},
-      {{"--log-level", "loud"}, "--log-level"},
-      {{"--token", "s3cret"}, "--token-file"},
-      {{"--token-file", "/nonexistent/token"}, "/nonexistent/token"},
-      {{"--base-path", "/x/"}, "base path"},
-      {{"--bogus"}, "--bogus"},
-  };
-  for (const Case& c : cases) {
-    std::vector<const char*> argv = {"notifications-mock-api"};
-    argv.insert(argv.end(), c.args.begin(), c.args.end());
-    CAPTURE(c.mentions);
-    Result<MockCommandLine> parsed =
-        ParseMockCommandLine(static_cast<int>(argv.size()), argv.data());
-    REQUIRE_FALSE(parsed.ok());
-    CHECK(parsed.status().code() == Status::Code::kInvalidArgument);
-    CHECK(Contains(parsed.status().message(), c.mentions));
-    CHECK_FALSE(Contains(parsed.status().message(), "\n"));
-  }
 }
 
 // --- Fault injection -------------------------------------------------------
@@ -1117,120 +969,6 @@ TEST_CASE("mock GET faults answers the counts as JSON, behind the token") {
   }
   CHECK(mock.api.fault_counts().requests == 40);
   CHECK(mock.api.fault_counts().total() == counts.total());
-}
-
-TEST_CASE("mock fault options are validated") {
-  MockApiOptions too_much;
-  too_much.faults.rate(MockFault::k5xx) = 0.6;
-  too_much.faults.rate(MockFault::kGone) = 0.6;
-  Status sum = ValidateMockApiOptions(too_much);
-  CHECK(sum.code() == Status::Code::kInvalidArgument);
-  CHECK(Contains(sum.message(), "add up to"));
-
-  MockApiOptions negative;
-  negative.faults.rate(MockFault::kSlow) = -0.1;
-  CHECK(Contains(ValidateMockApiOptions(negative).message(), "fault slow"));
-
-  MockApiOptions long_delay;
-  long_delay.faults.delay = std::chrono::hours(2);
-  CHECK(Contains(ValidateMockApiOptions(long_delay).message(), "fault delay"));
-
-  MockApiOptions exact;  // Rates adding up to 1 (inexactly in binary) pass.
-  for (double& r : exact.faults.rates) r = 0.125;
-  exact.faults.rate(MockFault::k5xx) = 0.1;
-  exact.faults.rate(MockFault::kGone) = 0.15;
-  CHECK(ValidateMockApiOptions(exact).ok());
-}
-
-TEST_CASE("mock command line: fault flags, the --fault-rate mix, environment") {
-  const char* argv[] = {"notifications-mock-api",
-                        "--fault-rate",
-                        "0.7",
-                        "--fault-close",
-                        "0.2",
-                        "--fault-gone",
-                        "0.05",
-                        "--fault-delay-seconds",
-                        "1.5",
-                        "--fault-slow-seconds",
-                        "0.25",
-                        "--fault-seed",
-                        "99"};
-  Result<MockCommandLine> parsed =
-      ParseMockCommandLine(static_cast<int>(std::size(argv)), argv);
-  REQUIRE_MESSAGE(parsed.ok(), parsed.status().message());
-  const MockFaultOptions& f = parsed->api.faults;
-  // 0.7 shared by the 7 kinds but gone; --fault-close replaces its share.
-  CHECK(f.rate(MockFault::k5xx) == doctest::Approx(0.1));
-  CHECK(f.rate(MockFault::kDelay) == doctest::Approx(0.1));
-  CHECK(f.rate(MockFault::kClose) == doctest::Approx(0.2));
-  CHECK(f.rate(MockFault::kTruncate) == doctest::Approx(0.1));
-  CHECK(f.rate(MockFault::kGarbage) == doctest::Approx(0.1));
-  CHECK(f.rate(MockFault::kReserve) == doctest::Approx(0.1));
-  CHECK(f.rate(MockFault::kSlow) == doctest::Approx(0.1));
-  CHECK(f.rate(MockFault::kGone) == doctest::Approx(0.05));
-  CHECK(f.delay == std::chrono::milliseconds(1500));
-  CHECK(f.slow == std::chrono::milliseconds(250));
-  CHECK(f.seed == 99);
-
-  const char* none[] = {"notifications-mock-api"};
-  Result<MockCommandLine> defaults = ParseMockCommandLine(1, none);
-  REQUIRE(defaults.ok());
-  CHECK(defaults->api.faults.Total() == 0);
-  CHECK(defaults->api.faults.delay == std::chrono::seconds(35));
-
-  setenv("NOTIFICATIONS_MOCK_FAULT_GONE", "0.25", 1);
-  setenv("NOTIFICATIONS_MOCK_FAULT_SEED", "5", 1);
-  Result<MockCommandLine> from_env = ParseMockCommandLine(1, none);
-  setenv("NOTIFICATIONS_MOCK_FAULT_5XX", "2", 1);
-  Result<MockCommandLine> bad_env = ParseMockCommandLine(1, none);
-  unsetenv("NOTIFICATIONS_MOCK_FAULT_GONE");
-  unsetenv("NOTIFICATIONS_MOCK_FAULT_SEED");
-  unsetenv("NOTIFICATIONS_MOCK_FAULT_5XX");
-  REQUIRE_MESSAGE(from_env.ok(), from_env.status().message());
-  CHECK(from_env->api.faults.rate(MockFault::kGone) == doctest::Approx(0.25));
-  CHECK(from_env->api.faults.seed == 5);
-  REQUIRE_FALSE(bad_env.ok());
-  CHECK(Contains(bad_env.status().message(), "--fault-5xx"));
-  CHECK(Contains(bad_env.status().message(), "NOTIFICATIONS_MOCK_FAULT_5XX"));
-
-  const char* help[] = {"notifications-mock-api", "--help"};
-  Result<MockCommandLine> help_line = ParseMockCommandLine(2, help);
-  REQUIRE(help_line.ok());
-  for (const char* flag :
-       {"--fault-rate", "--fault-5xx", "--fault-delay", "--fault-close",
-        "--fault-truncate", "--fault-garbage", "--fault-reserve",
-        "--fault-gone", "--fault-slow", "--fault-delay-seconds",
-        "--fault-slow-seconds", "--fault-seed",
-        "NOTIFICATIONS_MOCK_FAULT_RATE"}) {
-    CAPTURE(flag);
-    CHECK(Contains(help_line->exit_text, flag));
-  }
-}
-
-TEST_CASE("mock command line rejects bad fault values with one line") {
-  struct Case {
-    std::vector<const char*> args;
-    std::string mentions;
-  };
-  const Case cases[] = {
-      {{"--fault-rate", "1.5"}, "--fault-rate"},
-      {{"--fault-truncate", "-0.1"}, "--fault-truncate"},
-      {{"--fault-slow", "often"}, "--fault-slow"},
-      {{"--fault-delay-seconds", "-1"}, "--fault-delay-seconds"},
-      {{"--fault-seed", "-3"}, "--fault-seed"},
-      {{"--fault-rate", "0.7", "--fault-gone", "0.5"}, "add up to"},
-  };
-  for (const Case& c : cases) {
-    std::vector<const char*> argv = {"notifications-mock-api"};
-    argv.insert(argv.end(), c.args.begin(), c.args.end());
-    CAPTURE(c.mentions);
-    Result<MockCommandLine> parsed =
-        ParseMockCommandLine(static_cast<int>(argv.size()), argv.data());
-    REQUIRE_FALSE(parsed.ok());
-    CHECK(Contains(parsed.status().message(), c.mentions));
-    CHECK_FALSE(Contains(parsed.status().message(), "\n"));
-  }
 }
 
 }  // namespace notifications

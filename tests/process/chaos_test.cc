@@ -2,7 +2,7 @@
 // the real notifications-bridge, browser-like clients that drop and resume,
 // notifications posted concurrently; and the bridge facing an API that is
 // gone for a while, or that serves a page too large. Figures are printed on
-// stdout so that docs/reliability.md can quote them (nb_tests -tc='chaos:*').
+// stdout so that docs/reliability.md can quote them (nb_process_tests -tc='chaos:*').
 #include <doctest/doctest.h>
 #include <signal.h>
 

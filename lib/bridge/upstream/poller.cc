@@ -35,36 +35,67 @@ Poller::Outcome Poller::PollOnce() {
     // 410 without a cursor breaks the contract; resetting again would spin.
     fetched.message += " (without a cursor)";
   } else if (fetched.error == FetchError::kGone) {
-    // Upstream no longer has our cursor: whatever happened between it and
-    // upstream's oldest item is lost. Say so to every stream, then restart.
-    outcome.error = fetched.error;
-    outcome.more = true;
-    metrics_.CountPollError(fetched.error);
-    metrics_.upstream_resets.fetch_add(1, std::memory_order_relaxed);
-    std::string message = "the delivery API no longer retains cursor " +
-                          cursor_.value_or("(none)") +
-                          "; restarting from its oldest notification";
-    logger_.Warn("poll: " + message);
-    hub_.Reset("upstream-reset", message);
-    cursor_.reset();
-    if (options_.on_cursor) options_.on_cursor(cursor_);
-    std::lock_guard<std::mutex> lock(mu_);
-    state_.cursor.clear();
-    state_.last_error = "gone: " + message;
-    state_.last_error_ms = clock_.WallMillis();
+    RestartAfterGone(outcome);
     return outcome;
   }
   if (fetched.error != FetchError::kNone) {
-    outcome.error = fetched.error;
-    metrics_.CountPollError(fetched.error);
-    std::string what = std::string(FetchErrorName(fetched.error)) + ": " +
-                       fetched.message;
-    logger_.Warn("poll " + client_.PageUrl(cursor_) + " failed: " + what);
-    RecordFailure(what);
+    FailPoll(fetched, outcome);
     return outcome;
   }
 
-  Page& page = fetched.page;
+  std::vector<Notification> fresh = DropPublished(fetched.page, outcome);
+  if (fresh.empty() && fetched.page.more) {
+    RejectStuckPage(outcome);
+    return outcome;
+  }
+
+  outcome.published = fresh.size();
+  outcome.more = fetched.page.more;
+  if (long_poll) {
+    // Something new, or an empty answer after a real wait: the API speaks
+    // long-poll. An empty answer at once means it ignored `wait`.
+    // After new items, ask again at once: an API that holds answers the next
+    // request when something arrives; one that ignores `wait` answers an
+    // empty page at once, and then the interval applies. Requests never
+    // outnumber notifications plus one per interval: no spin.
+    bool waited = clock_.Now() - started >= client_.options().long_poll / 2;
+    outcome.held = waited || !fresh.empty();
+  }
+  PublishFresh(std::move(fresh));
+  RecordSuccess(outcome);
+  return outcome;
+}
+
+void Poller::RestartAfterGone(Outcome& outcome) {
+  // Upstream no longer has our cursor: whatever happened between it and
+  // upstream's oldest item is lost. Say so to every stream, then restart.
+  outcome.error = FetchError::kGone;
+  outcome.more = true;
+  metrics_.CountPollError(FetchError::kGone);
+  metrics_.upstream_resets.fetch_add(1, std::memory_order_relaxed);
+  std::string message = "the delivery API no longer retains cursor " +
+                        cursor_.value_or("(none)") +
+                        "; restarting from its oldest notification";
+  logger_.Warn("poll: " + message);
+  hub_.Reset("upstream-reset", message);
+  cursor_.reset();
+  if (options_.on_cursor) options_.on_cursor(cursor_);
+  std::lock_guard<std::mutex> lock(mu_);
+  state_.cursor.clear();
+  state_.last_error = "gone: " + message;
+  state_.last_error_ms = clock_.WallMillis();
+}
+
+void Poller::FailPoll(const FetchResult& fetched, Outcome& outcome) {
+  outcome.error = fetched.error;
+  metrics_.CountPollError(fetched.error);
+  std::string what =
+      std::string(FetchErrorName(fetched.error)) + ": " + fetched.message;
+  logger_.Warn("poll " + client_.PageUrl(cursor_) + " failed: " + what);
+  RecordFailure(what);
+}
+
+std::vector<Notification> Poller::DropPublished(Page& page, Outcome& outcome) {
   std::vector<Notification> fresh;
   fresh.reserve(page.notifications.size());
   const std::string now = FormatRfc3339(clock_.WallMillis());
@@ -76,37 +107,30 @@ Poller::Outcome Poller::PollOnce() {
     if (n.time.empty()) n.time = now;  // First seen by the bridge.
     fresh.push_back(std::move(n));
   }
-  if (fresh.empty() && page.more) {
-    // Only already-published items yet "more": asking again with the same
-    // cursor would get the same page forever.
-    outcome.contract_violation = true;
-    outcome.error = FetchError::kMalformed;
-    metrics_.contract_violations.fetch_add(1, std::memory_order_relaxed);
-    metrics_.CountPollError(FetchError::kMalformed);
-    std::string what = "malformed: page re-serves only notifications up to " +
-                       cursor_.value_or("") + " but says more:true";
-    logger_.Warn("poll " + client_.PageUrl(cursor_) + " failed: " + what);
-    RecordFailure(what);
-    return outcome;
-  }
+  return fresh;
+}
 
-  outcome.published = fresh.size();
-  outcome.more = page.more;
-  if (long_poll) {
-    // Something new, or an empty answer after a real wait: the API speaks
-    // long-poll. An empty answer at once means it ignored `wait`.
-    // After new items, ask again at once: an API that holds answers the next
-    // request when something arrives; one that ignores `wait` answers an
-    // empty page at once, and then the interval applies. Requests never
-    // outnumber notifications plus one per interval: no spin.
-    bool waited = clock_.Now() - started >= client_.options().long_poll / 2;
-    outcome.held = waited || !fresh.empty();
-  }
-  if (!fresh.empty()) {
-    cursor_ = fresh.back().id;
-    hub_.Publish(std::move(fresh));
-    if (options_.on_cursor) options_.on_cursor(cursor_);
-  }
+void Poller::RejectStuckPage(Outcome& outcome) {
+  // Only already-published items yet "more": asking again with the same
+  // cursor would get the same page forever.
+  outcome.contract_violation = true;
+  outcome.error = FetchError::kMalformed;
+  metrics_.contract_violations.fetch_add(1, std::memory_order_relaxed);
+  metrics_.CountPollError(FetchError::kMalformed);
+  std::string what = "malformed: page re-serves only notifications up to " +
+                     cursor_.value_or("") + " but says more:true";
+  logger_.Warn("poll " + client_.PageUrl(cursor_) + " failed: " + what);
+  RecordFailure(what);
+}
+
+void Poller::PublishFresh(std::vector<Notification> fresh) {
+  if (fresh.empty()) return;
+  cursor_ = fresh.back().id;
+  hub_.Publish(std::move(fresh));
+  if (options_.on_cursor) options_.on_cursor(cursor_);
+}
+
+void Poller::RecordSuccess(const Outcome& outcome) {
   metrics_.notifications_published.fetch_add(outcome.published,
                                              std::memory_order_relaxed);
   metrics_.duplicates_dropped.fetch_add(outcome.duplicates,
@@ -130,7 +154,6 @@ Poller::Outcome Poller::PollOnce() {
   state_.last_success_ms = wall;
   state_.consecutive_failures = 0;
   state_.cursor = cursor_.value_or("");
-  return outcome;
 }
 
 bool Poller::Sleep(std::chrono::milliseconds delay) {
@@ -155,7 +178,8 @@ void Poller::Run() {
     } else if (outcome.error != FetchError::kNone) {
       ++failures;
       delay = BackoffDelay(options_.backoff, failures, unit(rng_));
-      logger_.Debug("poll: retrying in " + std::to_string(delay.count()) + " ms");
+      logger_.Debug("poll: retrying in " + std::to_string(delay.count()) +
+                    " ms");
     } else {
       failures = 0;
       if (outcome.more || outcome.held) delay = std::chrono::milliseconds(0);

@@ -29,6 +29,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "backoff.h"
 #include "clock.h"
@@ -82,6 +83,21 @@ class Poller {
   // Waits `delay` or until Stop(); returns false when stopped.
   bool Sleep(std::chrono::milliseconds delay);
   void RecordFailure(const std::string& what);
+
+  // The steps of PollOnce(), in order.
+  // 410 with a cursor: reset the hub and restart from the oldest item.
+  void RestartAfterGone(Outcome& outcome);
+  // Any other failed fetch: count, log, record.
+  void FailPoll(const FetchResult& fetched, Outcome& outcome);
+  // The page's items above the cursor (stamped with the receive time when
+  // they have none); the others are counted as duplicates.
+  std::vector<Notification> DropPublished(Page& page, Outcome& outcome);
+  // A page of duplicates only that says `more`: a contract violation.
+  void RejectStuckPage(Outcome& outcome);
+  // Publishes `fresh` and moves the cursor to its last item.
+  void PublishFresh(std::vector<Notification> fresh);
+  // Counts and logs a successful poll, marks upstream healthy.
+  void RecordSuccess(const Outcome& outcome);
 
   DeliveryClient& client_;
   EventHub& hub_;

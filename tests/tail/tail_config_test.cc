@@ -1,0 +1,128 @@
+// notifications-tail's command line.
+#include "tail_config.h"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "env_guard.h"
+
+namespace notifications {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::EnvGuard;
+
+// ---- Command line
+// ------------------------------------------------------------
+
+TailCommandLine Parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "notifications-tail");
+  return ParseTailCommandLine(static_cast<int>(args.size()), args.data());
+}
+
+TEST_CASE("tail: the command line fills the options and the stream URL") {
+  TailCommandLine cli =
+      Parse({"--service", "Jenkins", "--service", "GitHub", "--group", "",
+             "--routing-key", "nasqueron.#", "--backlog", "10", "--json",
+             "--once", "--connect-timeout", "2.5", "--idle-timeout", "0",
+             "--max-retry-delay", "5", "http://127.0.0.1:8080/events"});
+  REQUIRE(cli.action == TailCommandLine::Action::kRun);
+  const TailOptions& o = cli.config;
+  CHECK(o.url == "http://127.0.0.1:8080/events");
+  CHECK(o.stream_url ==
+        "http://127.0.0.1:8080/events?group=&service=Jenkins&service=GitHub&"
+        "key=nasqueron.%23&backlog=10");
+  CHECK(o.json);
+  CHECK(o.once);
+  CHECK(o.connect_timeout == 2500ms);
+  CHECK(o.idle_timeout == 0ms);
+  CHECK(o.max_retry_delay == 5000ms);
+
+  TailCommandLine plain = Parse({"http://h/events"});
+  REQUIRE(plain.action == TailCommandLine::Action::kRun);
+  CHECK(plain.config.stream_url ==
+        "http://h/events");  // No backlog= unless asked.
+  CHECK_FALSE(plain.config.json);
+  CHECK_FALSE(plain.config.once);
+  CHECK(plain.config.connect_timeout == 10000ms);
+  CHECK(plain.config.idle_timeout == 60000ms);
+  CHECK(plain.config.max_retry_delay == 30000ms);
+}
+
+TEST_CASE("tail: every flag can come from a NOTIFICATIONS_TAIL_ variable") {
+  EnvGuard url("NOTIFICATIONS_TAIL_URL", "http://h/events");
+  EnvGuard service("NOTIFICATIONS_TAIL_SERVICE", "Jenkins,GitHub");
+  EnvGuard key("NOTIFICATIONS_TAIL_ROUTING_KEY", "*.ci.#");
+  EnvGuard backlog("NOTIFICATIONS_TAIL_BACKLOG", "3");
+  EnvGuard json("NOTIFICATIONS_TAIL_JSON", "1");
+  EnvGuard idle("NOTIFICATIONS_TAIL_IDLE_TIMEOUT", "7");
+  TailCommandLine cli = Parse({});
+  REQUIRE(cli.action == TailCommandLine::Action::kRun);
+  CHECK(cli.config.stream_url ==
+        "http://h/"
+        "events?service=Jenkins&service=GitHub&key=%2A.ci.%23&backlog=3");
+  CHECK(cli.config.json);
+  CHECK(cli.config.idle_timeout == 7000ms);
+  // The command line wins.
+  TailCommandLine both =
+      Parse({"--service", "Phabricator", "http://other/events"});
+  REQUIRE(both.action == TailCommandLine::Action::kRun);
+  CHECK(both.config.stream_url ==
+        "http://other/events?service=Phabricator&key=%2A.ci.%23&backlog=3");
+}
+
+TEST_CASE("tail: usage errors exit 2 with one line naming the problem") {
+  struct Case {
+    std::vector<const char*> args;
+    std::string expected;
+  };
+  std::vector<Case> cases = {
+      {{}, "notifications-tail: URL is required"},
+      {{"ftp://h/events"},
+       "notifications-tail: invalid URL \"ftp://h/events\": it must start with "
+       "http://"},
+      {{"http:///events"},
+       "notifications-tail: invalid URL \"http:///events\": no host"},
+      {{"--backlog", "-1", "http://h/events"}, "notifications-tail: --backlog"},
+      {{"--backlog", "many", "http://h/events"},
+       "notifications-tail: --backlog"},
+      {{"--connect-timeout", "0", "http://h/events"},
+       "notifications-tail: --connect-timeout"},
+      {{"--bogus", "http://h/events"},
+       "notifications-tail: The following argument was not expected: --bogus"},
+      {{"http://a/events", "http://b/events"},
+       "notifications-tail: The following argument was not expected"},
+  };
+  for (const Case& c : cases) {
+    TailCommandLine cli = Parse(c.args);
+    CAPTURE(cli.text);
+    CHECK(cli.action == TailCommandLine::Action::kExit);
+    CHECK(cli.exit_code == 2);
+    CHECK(cli.text.rfind(c.expected, 0) == 0);
+  }
+}
+
+TEST_CASE("tail: --help lists every flag, --version prints the version") {
+  TailCommandLine help = Parse({"--help"});
+  CHECK(help.action == TailCommandLine::Action::kExit);
+  CHECK(help.exit_code == 0);
+  for (const char* flag :
+       {"URL", "--project", "--group", "--service", "--type", "--routing-key",
+        "--backlog", "--json", "--once", "--connect-timeout", "--idle-timeout",
+        "--max-retry-delay", "--version", "NOTIFICATIONS_TAIL_URL",
+        "NOTIFICATIONS_TAIL_ROUTING_KEY", "Exit codes"}) {
+    CAPTURE(flag);
+    CHECK(help.text.find(flag) != std::string::npos);
+  }
+  TailCommandLine version = Parse({"--version"});
+  CHECK(version.action == TailCommandLine::Action::kExit);
+  CHECK(version.exit_code == 0);
+  CHECK(version.text ==
+        std::string("notifications-tail ") + NB_VERSION_STRING + "\n");
+}
+
+}  // namespace
+}  // namespace notifications
