@@ -1,6 +1,8 @@
 // The page's state and its one update function, applyEvent(state, event).
-// Pure: applyEvent never mutates its arguments and touches no DOM, timer or
-// network; it returns a new state (or the same object when nothing changed).
+// Pure: applyEvent never mutates its arguments and touches no DOM, timer,
+// clock or network; it returns a new state (or the same object when nothing
+// changed). Time comes in with the events (`receivedAt`, the caller's clock
+// in ms since the epoch), never from Date.now().
 //
 // Bounds: `items` (what the list holds, newest first) and `pending` (what
 // arrived while paused, newest first) each keep at most MAX_ROWS
@@ -10,7 +12,8 @@
 // Events (plain objects, `type` first):
 //   { type: 'notification', data, lastEventId?, receivedAt }
 //       data: the parsed JSON of an SSE `notification` event (any value:
-//       hostile or malformed data is normalized or dropped, never thrown on)
+//       hostile or malformed data is normalized or dropped, never thrown on);
+//       receivedAt is required (without it the notification is dropped)
 //   { type: 'reset', data, receivedAt }       SSE `reset`: drop what is shown
 //   { type: 'pause' } / { type: 'resume' }    buffer new items / show them
 //   { type: 'clear' }                         empty the list and the buffer
@@ -50,10 +53,12 @@ const text = (v) => {
  *   type, text, link } where the six payload fields are strings or null.
  * Returns null when `data` is not a JSON object. The id is data.id, else
  * `fallbackId` (the SSE id), else a synthetic one (never deduplicated).
- * A missing or unparsable time becomes `receivedAt`.
+ * A missing or unparsable time becomes `receivedAt` (ms since the epoch,
+ * required: null is returned when it is not a finite number).
  */
-export function normalizeNotification(data, { fallbackId = null, receivedAt = Date.now(), sequence = 0 } = {}) {
+export function normalizeNotification(data, { fallbackId = null, receivedAt = NaN, sequence = 0 } = {}) {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return null;
+  if (!Number.isFinite(receivedAt)) return null;
   let id = text(data.id);
   let synthetic = false;
   if (!id) id = typeof fallbackId === 'string' && fallbackId !== '' ? fallbackId : null;
@@ -108,11 +113,10 @@ function isDuplicate(state, n) {
 }
 
 function onNotification(state, event) {
-  const receivedAt = Number.isFinite(event.receivedAt) ? event.receivedAt : Date.now();
   const sequence = state.sequence + 1;
   const n = normalizeNotification(event.data, {
     fallbackId: event.lastEventId ?? null,
-    receivedAt,
+    receivedAt: event.receivedAt,
     sequence,
   });
   if (n === null || isDuplicate(state, n)) {
@@ -145,7 +149,7 @@ function onReset(state, event) {
       kind: 'reset',
       reason: typeof data.reason === 'string' ? data.reason : 'unknown',
       message: typeof data.message === 'string' ? data.message : '',
-      at: Number.isFinite(event.receivedAt) ? event.receivedAt : Date.now(),
+      at: Number.isFinite(event.receivedAt) ? event.receivedAt : null, // null: time unknown
     }),
   });
 }

@@ -56,11 +56,22 @@ function sameList(a, b) {
 }
 
 /**
- * Binds the page. `handlers`: onFilters({ filters?, q? }), onPauseToggle(),
- * onResume(), onClear(), onDismissNotice(), onDesktopToggle(). `options`:
- * { locale, timeZone } for dates (undefined: the browser's).
+ * Takes over the page's elements. `options`: { locale, timeZone } for dates
+ * (undefined: the browser's). The user's actions reach the handlers given
+ * to bind(): onFilters({ filters?, q? }), onPauseToggle(), onResume(),
+ * onClear(), onDismissNotice(), onDesktopToggle(); before bind() they are
+ * ignored.
  */
-export function createView(doc, handlers, options = {}) {
+export function createView(doc, options = {}) {
+  const noop = () => {};
+  let handlers = {
+    onFilters: noop,
+    onPauseToggle: noop,
+    onResume: noop,
+    onClear: noop,
+    onDismissNotice: noop,
+    onDesktopToggle: noop,
+  };
   const $ = (id) => doc.getElementById(id);
   const ui = {
     status: $('status'),
@@ -91,6 +102,11 @@ export function createView(doc, handlers, options = {}) {
   let searchTimer = null;
 
   // --- user input -> handlers ----------------------------------------------
+
+  /** Routes the user's actions to `h` (the controller's handlers). */
+  function bind(h) {
+    handlers = { ...handlers, ...h };
+  }
 
   const current = () => last;
   const filtersWith = (key, values) => ({ ...current().filters, [key]: values });
@@ -280,13 +296,13 @@ export function createView(doc, handlers, options = {}) {
     }
   }
 
-  function renderNotice(state) {
+  function renderNotice(state, now) {
     const notice = state.notice;
     ui.notice.hidden = notice === null;
     if (notice === null) return;
     const why = RESET_REASONS[notice.reason] ?? `reason: ${notice.reason}`;
-    const at = formatClock(notice.at, Date.now(), dateOptions);
-    ui.noticeText.textContent = `The stream was reset at ${at} (${why}): the list starts again from the server's recent history, so notifications from before may be missing.`;
+    const at = notice.at === null ? '' : ` at ${formatClock(notice.at, now, dateOptions)}`;
+    ui.noticeText.textContent = `The stream was reset${at} (${why}): the list starts again from the server's recent history, so notifications from before may be missing.`;
   }
 
   /** Renders `state`; cheap when little changed. */
@@ -313,7 +329,7 @@ export function createView(doc, handlers, options = {}) {
       shown = rows.size;
     }
     renderCounts(state, shown);
-    if (!prev || prev.notice !== state.notice) renderNotice(state);
+    if (!prev || prev.notice !== state.notice) renderNotice(state, now);
     setTitle(state.unseen);
   }
 
@@ -358,6 +374,6 @@ export function createView(doc, handlers, options = {}) {
     ui.empty.textContent = message;
   }
 
-  return { render, refreshTimes, setTitle, announce, setDesktop, showFatal };
+  return { bind, render, refreshTimes, setTitle, announce, setDesktop, showFatal };
 }
 

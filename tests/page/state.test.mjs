@@ -45,10 +45,31 @@ test('normalizeNotification keeps strings, nulls the rest, never throws', () => 
 });
 
 test('normalizeNotification falls back to the SSE id, then a synthetic one', () => {
-  assert.equal(normalizeNotification({ text: 'a' }, { fallbackId: 'e5' }).id, 'e5');
+  assert.equal(normalizeNotification({ text: 'a' }, { fallbackId: 'e5', receivedAt: 5 }).id, 'e5');
   const s = normalizeNotification({ text: 'a' }, { receivedAt: 5, sequence: 2 });
   assert.equal(s.synthetic, true);
   assert.equal(s.id, 'local-5-2');
+});
+
+test('time is passed in, never read from a clock: no receivedAt, no notification', () => {
+  assert.equal(normalizeNotification({ id: 'a', text: 'a' }), null);
+  assert.equal(normalizeNotification({ id: 'a', text: 'a' }, { receivedAt: NaN }), null);
+  const s = applyEvent(createState(), { type: 'notification', data: payload(1), lastEventId: id(1) });
+  assert.deepEqual(s.items, []);
+  assert.equal(s.accepted, null);
+  // The time of a notification without one is its receivedAt, exactly.
+  const n = normalizeNotification({ id: 'b' }, { receivedAt: Date.UTC(2030, 0, 2, 3, 4, 5) });
+  assert.equal(n.time, '2030-01-02T03:04:05.000Z');
+  // A reset without receivedAt has a notice with no time, not "now".
+  const r = applyEvent(feed(createState(), [1]), { type: 'reset', data: { reason: 'upstream-reset' } });
+  assert.equal(r.notice.at, null);
+  assert.equal(applyEvent(createState(), { type: 'reset', data: {}, receivedAt: 42 }).notice.at, 42);
+});
+
+test('state.js reads no clock', async () => {
+  const { readFileSync } = await import('node:fs');
+  const src = readFileSync(new URL('../../public/js/state.js', import.meta.url), 'utf8').replace(/\/\/.*$/gm, '');
+  assert.doesNotMatch(src, /Date\.now|new Date\(\)|performance\.now/);
 });
 
 test('notifications show newest first', () => {

@@ -1,0 +1,147 @@
+// The controller: owns the page's one state variable, turns what happens
+// (the user's actions, stream events, the tab hidden or shown, the clock)
+// into applyEvent() calls, and asks the view to render, in batches.
+//
+// Like TodoMVC's controller.js: it binds the view's handlers and holds the
+// side effects (timers, the page URL, desktop notifications), but touches
+// neither the DOM nor any browser global: the clock, timers, location and
+// history are injected, so node tests drive it with fakes. One per page,
+// used from the page's event loop.
+
+import { matchesFilters } from './filters.js';
+import { applyEvent } from './state.js';
+import { buildPageSearch } from './url.js';
+
+/** A burst of notifications (the backlog) is rendered once, this long after its first. */
+export const RENDER_DELAY_MS = 30;
+/** Screen reader announcements are batched over this long. */
+export const ANNOUNCE_DELAY_MS = 1500;
+/** No desktop notification for a backlog replayed this long after a fresh open or a reset. */
+export const BACKLOG_QUIET_MS = 2000;
+
+/**
+ * @param {object} options
+ * @param {object} options.view  from createView (bind, render, refreshTimes, setTitle, announce, setDesktop).
+ * @param {object} options.desktop  from createDesktopNotifier (mode, toggle, push).
+ * @param {object} options.state  the initial state (createState).
+ * @param {() => number} options.now  the clock, ms since the epoch.
+ * @param {Function} options.setTimeout  and clearTimeout: the page's timers.
+ * @param {() => boolean} options.isHidden  whether the tab is hidden now.
+ * @param {{pathname: string, search: string, hash: string}} options.location  the page's location (read live).
+ * @param {(url: string) => void} options.replaceUrl  history.replaceState to that path+search+hash.
+ */
+export function createController({ view, desktop, state: initial, now, setTimeout: setTimer, clearTimeout: clearTimer, isHidden, location, replaceUrl }) {
+  let state = initial;
+  let stream = null; // the connection (StreamManager or shared feed), once attached
+  let renderTimer = null;
+  let announceCount = 0;
+  let announceTimer = null;
+  let quietUntil = 0; // before this time, arrivals are a backlog, not news
+
+  function renderNow() {
+    if (renderTimer !== null) clearTimer(renderTimer);
+    renderTimer = null;
+    view.render(state, now());
+  }
+
+  function scheduleRender() {
+    if (renderTimer !== null) return;
+    renderTimer = setTimer(() => {
+      renderTimer = null;
+      view.render(state, now());
+    }, RENDER_DELAY_MS);
+  }
+
+  function updateUrl() {
+    const search = buildPageSearch(location.search, state.filters, state.q);
+    const target = `${location.pathname}${search}${location.hash}`;
+    const current = `${location.pathname}${location.search}${location.hash}`;
+    if (target !== current) replaceUrl(target);
+  }
+
+  function dispatch(event) {
+    const prev = state;
+    state = applyEvent(state, event);
+    if (state === prev) return;
+    if (state.accepted) onAccepted(state.accepted);
+    if (state.filters !== prev.filters || state.q !== prev.q) updateUrl();
+    if (state.streamGeneration !== prev.streamGeneration && stream) stream.restart();
+    view.setTitle(state.unseen); // now, even while hidden
+    if (event.type === 'notification') scheduleRender();
+    else renderNow(); // the user's clicks get their answer at once
+  }
+
+  function announce() {
+    announceTimer = null;
+    const k = announceCount;
+    announceCount = 0;
+    const what = k === 1 ? '1 new notification' : `${k} new notifications`;
+    view.announce(state.paused ? `${what} waiting (paused)` : what);
+  }
+
+  function onAccepted(n) {
+    if (!matchesFilters(n, state.filters, state.q)) return;
+    announceCount += 1;
+    if (announceTimer === null) announceTimer = setTimer(announce, ANNOUNCE_DELAY_MS);
+    if (isHidden() && now() >= quietUntil) desktop.push(n);
+  }
+
+  const handlers = {
+    onFilters: ({ filters, q }) => dispatch({ type: 'filters', filters, q }),
+    onPauseToggle: () => dispatch({ type: state.paused ? 'resume' : 'pause' }),
+    onResume: () => dispatch({ type: 'resume' }),
+    onClear: () => dispatch({ type: 'clear' }),
+    onDismissNotice: () => dispatch({ type: 'dismissNotice' }),
+    onDesktopToggle: async () => view.setDesktop(await desktop.toggle()),
+  };
+  view.bind(handlers);
+
+  return {
+    /** The current state (read-only; for tests and wiring). */
+    get state() {
+      return state;
+    },
+    dispatch,
+
+    /** First render; call once the page's elements exist. */
+    start() {
+      view.setDesktop(desktop.mode());
+      view.render(state, now());
+    },
+
+    /** The connection whose restart() a server-side filter change calls. */
+    attachStream(s) {
+      stream = s;
+    },
+
+    /** A `notification` or `reset` event: { data (the raw JSON text), lastEventId }. */
+    streamEvent(type, { data: raw, lastEventId }) {
+      let data = null;
+      try {
+        data = JSON.parse(raw);
+      } catch {
+        if (type === 'notification') return; // malformed: nothing to show
+      }
+      const receivedAt = now();
+      if (type === 'reset') quietUntil = receivedAt + BACKLOG_QUIET_MS;
+      dispatch({ type, data, lastEventId, receivedAt });
+    },
+
+    /** The connection's state; `fresh`: a stream opened without a position (it starts with the backlog). */
+    streamStatus(status, retryInMs, { fresh = false } = {}) {
+      if (status === 'live' && fresh) quietUntil = now() + BACKLOG_QUIET_MS;
+      dispatch({ type: 'status', status, retryInMs });
+    },
+
+    /** The tab was hidden or shown. */
+    visibility(hidden) {
+      dispatch({ type: 'visibility', hidden });
+      if (!hidden) view.refreshTimes(now());
+    },
+
+    /** The clock ticked (every ~30 s): refresh the relative ages while visible. */
+    tick() {
+      if (!isHidden()) view.refreshTimes(now());
+    },
+  };
+}
