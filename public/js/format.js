@@ -159,6 +159,8 @@ export function statusLabel(status, retryInMs = null) {
       return 'Offline';
     case 'error':
       return 'Not configured';
+    case 'refused':
+      return 'Stream refused';
     default:
       return String(status);
   }

@@ -36,9 +36,14 @@ const app = createController({
 });
 app.start();
 
-const resolved = resolveStreamUrl({ pageHref: window.location.href, streamParam: params.stream, metaContent: meta('notifications-stream') });
+const resolved = resolveStreamUrl({
+  pageHref: window.location.href,
+  streamParam: params.stream,
+  metaContent: meta('notifications-stream'),
+  originsContent: meta('notifications-stream-origins'),
+});
 if (resolved.error) {
-  view.showFatal(resolved.error);
+  view.showFatal(resolved.error, resolved.refused ? 'refused' : 'error');
 } else if (typeof window.EventSource !== 'function') {
   view.showFatal('This browser cannot receive live notifications (no EventSource).');
 } else {

@@ -366,10 +366,14 @@ export function createView(doc, options = {}) {
     ui.desktop.setAttribute('title', title);
   }
 
-  /** The page cannot start (bad stream URL): say why, in place of the status. */
-  function showFatal(message) {
+  /**
+   * The page cannot start: say why, in place of the list. `status`: 'error'
+   * (a bad stream URL in the configuration) or 'refused' (a ?stream= link
+   * to an origin not allowed).
+   */
+  function showFatal(message, status = 'error') {
     ui.status.dataset.state = 'error';
-    ui.statusText.textContent = statusLabel('error');
+    ui.statusText.textContent = statusLabel(status);
     ui.empty.hidden = false;
     ui.empty.textContent = message;
   }

@@ -105,6 +105,7 @@ test('pageTitle, newCountLabel, countLabel', () => {
 
 test('statusLabel is words, not only a colour', () => {
   assert.equal(statusLabel('live'), 'Live');
+  assert.equal(statusLabel('refused'), 'Stream refused');
   assert.equal(statusLabel('connecting'), 'Connecting…');
   assert.equal(statusLabel('reconnecting'), 'Reconnecting…');
   assert.equal(statusLabel('reconnecting', 4200), 'Reconnecting in 4 s…');

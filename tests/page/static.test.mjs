@@ -61,6 +61,8 @@ test('index.html: no inline script or style, one module entry point, the stream 
   assert.doesNotMatch(html, /\son[a-z]+\s*=/i, 'inline event handler');
   assert.match(html, /<script type="module" src="js\/main.js"><\/script>/);
   assert.match(html, /<meta name="notifications-stream" content="">/);
+  // Same-origin by default: a ?stream= link to another origin is refused.
+  assert.match(html, /<meta name="notifications-stream-origins" content="">/);
   assert.match(html, /<html lang="en">/);
   assert.match(html, /name="viewport"/);
 });
