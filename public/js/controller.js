@@ -18,6 +18,13 @@ export const RENDER_DELAY_MS = 30;
 export const ANNOUNCE_DELAY_MS = 1500;
 /** No desktop notification for a backlog replayed this long after a fresh open or a reset. */
 export const BACKLOG_QUIET_MS = 2000;
+/**
+ * Stream events are queued as they arrive and applied in slices of about
+ * this long, so that a burst (the browser dispatches a whole chunk of a
+ * thousand events in one task) never holds the main thread (docs/page.md,
+ * "Under load").
+ */
+export const SLICE_MS = 8;
 
 /**
  * @param {object} options
@@ -37,6 +44,9 @@ export function createController({ view, desktop, state: initial, now, setTimeou
   let announceCount = 0;
   let announceTimer = null;
   let quietUntil = 0; // before this time, arrivals are a backlog, not news
+  let inbox = []; // stream events not applied yet, in arrival order
+  let inboxHead = 0; // index of the next one
+  let drainTimer = null;
 
   function renderNow() {
     if (renderTimer !== null) clearTimer(renderTimer);
@@ -59,16 +69,61 @@ export function createController({ view, desktop, state: initial, now, setTimeou
     if (target !== current) replaceUrl(target);
   }
 
-  function dispatch(event) {
+  // Applies one event and its side effects; returns whether the state changed.
+  function apply(event) {
     const prev = state;
     state = applyEvent(state, event);
-    if (state === prev) return;
-    if (state.accepted) onAccepted(state.accepted);
+    if (state === prev) return false;
+    if (state.accepted) onAccepted(state.accepted, event.receivedAt);
     if (state.filters !== prev.filters || state.q !== prev.q) updateUrl();
     if (state.streamGeneration !== prev.streamGeneration && stream) stream.restart();
-    view.setTitle(state.unseen); // now, even while hidden
-    if (event.type === 'notification') scheduleRender();
-    else renderNow(); // the user's clicks get their answer at once
+    return true;
+  }
+
+  function applyQueued(e) {
+    let data = null;
+    try {
+      data = JSON.parse(e.raw);
+    } catch {
+      if (e.type === 'notification') return false; // malformed: nothing to show
+    }
+    return apply({ type: e.type, data, lastEventId: e.lastEventId, receivedAt: e.receivedAt });
+  }
+
+  // Applies queued stream events until `deadline` (at least one), or all.
+  function drain(deadline = Infinity) {
+    let changed = false;
+    while (inboxHead < inbox.length) {
+      const e = inbox[inboxHead];
+      inbox[inboxHead] = null;
+      inboxHead += 1;
+      changed = applyQueued(e) || changed;
+      if (now() >= deadline) break;
+    }
+    if (inboxHead >= inbox.length) {
+      inbox = [];
+      inboxHead = 0;
+    }
+    return changed;
+  }
+
+  function drainSlice() {
+    drainTimer = null;
+    const changed = drain(now() + SLICE_MS);
+    if (inboxHead < inbox.length) drainTimer = setTimer(drainSlice, 0);
+    if (changed) {
+      view.setTitle(state.unseen); // now, even while hidden
+      scheduleRender(); // once the burst is applied: rows for the newest only
+    }
+  }
+
+  /** Applies an event at once (the user's actions, status), after what the stream queued. */
+  function dispatch(event) {
+    const drained = drain();
+    const changed = apply(event);
+    if (!drained && !changed) return;
+    view.setTitle(state.unseen);
+    renderNow(); // the user's clicks get their answer at once
   }
 
   function announce() {
@@ -79,11 +134,11 @@ export function createController({ view, desktop, state: initial, now, setTimeou
     view.announce(state.paused ? `${what} waiting (paused)` : what);
   }
 
-  function onAccepted(n) {
+  function onAccepted(n, receivedAt) {
     if (!matchesFilters(n, state.filters, state.q)) return;
     announceCount += 1;
     if (announceTimer === null) announceTimer = setTimer(announce, ANNOUNCE_DELAY_MS);
-    if (isHidden() && now() >= quietUntil) desktop.push(n);
+    if (isHidden() && receivedAt >= quietUntil) desktop.push(n);
   }
 
   const handlers = {
@@ -114,17 +169,22 @@ export function createController({ view, desktop, state: initial, now, setTimeou
       stream = s;
     },
 
-    /** A `notification` or `reset` event: { data (the raw JSON text), lastEventId }. */
+    /**
+     * A `notification` or `reset` event: { data (the raw JSON text),
+     * lastEventId }. Queued, applied within a few ms (SLICE_MS slices).
+     */
     streamEvent(type, { data: raw, lastEventId }) {
-      let data = null;
-      try {
-        data = JSON.parse(raw);
-      } catch {
-        if (type === 'notification') return; // malformed: nothing to show
-      }
       const receivedAt = now();
       if (type === 'reset') quietUntil = receivedAt + BACKLOG_QUIET_MS;
-      dispatch({ type, data, lastEventId, receivedAt });
+      inbox.push({ type, raw, lastEventId, receivedAt });
+      if (drainTimer === null) drainTimer = setTimer(drainSlice, 0);
+    },
+
+    /** Applies every queued stream event now (tests; the page does not need it). */
+    flush() {
+      if (drainTimer !== null) clearTimer(drainTimer);
+      drainTimer = null;
+      if (drain()) view.setTitle(state.unseen);
     },
 
     /** The connection's state; `fresh`: a stream opened without a position (it starts with the backlog). */

@@ -31,6 +31,8 @@ const KNOWN_PROJECTS = ['Nasqueron'];
 const NO_GROUP = '__none__'; // the <option> for group "" (the empty group)
 const SEVERAL = '__several__'; // the <option> for several values from the URL
 const SEARCH_DEBOUNCE_MS = 200;
+const ANIMATE_MAX = 5; // at most this many new rows in one render slide in
+const BUILD_SLICE_MS = 8; // building rows stops after this long and goes on in a next task
 
 const RESET_REASONS = {
   'unknown-last-event-id': 'the server no longer knew where this page had stopped',
@@ -96,7 +98,12 @@ export function createView(doc, options = {}) {
     announcer: $('announcer'),
   };
   const dateOptions = { locale: options.locale, timeZone: options.timeZone };
+  const win = doc.defaultView;
+  const clock = options.clock ?? (() => win.performance.now()); // for the build budget only
   const rows = new Map(); // id -> { li, time, age, ms }
+  let buildTimer = null; // continues building rows after a slice ran out of time
+  let shownCount = 0; // how many notifications pass the filters
+  let lastNow = 0; // the time of the last render
   let last = null; // the state last rendered
   let lastOptions = { services: [], groups: [], projects: [] };
   let searchTimer = null;
@@ -257,8 +264,14 @@ export function createView(doc, options = {}) {
     return { li, time, age, ms: n.timeMs };
   }
 
-  function renderList(state, now) {
-    const visible = visibleItems(state);
+  // Makes the list show `visible` (newest first): drops rows no longer
+  // wanted, builds missing ones newest first for at most BUILD_SLICE_MS, and
+  // leaves the rest for a next task (a burst of 500 new rows would otherwise
+  // hold the main thread for hundreds of ms). Rows in the list are always a
+  // subsequence of `visible`, in order, never more than MAX_ROWS.
+  function renderList(visible, now) {
+    if (buildTimer !== null) win.clearTimeout(buildTimer);
+    buildTimer = null;
     const wanted = new Set(visible.map((n) => n.id));
     for (const [id, row] of rows) {
       if (!wanted.has(id)) {
@@ -266,17 +279,36 @@ export function createView(doc, options = {}) {
         rows.delete(id);
       }
     }
+    // A few arrivals slide in; a burst (the backlog, a reconnect) just appears.
+    let missing = 0;
+    for (const n of visible) if (!rows.has(n.id)) missing += 1;
+    const animate = rows.size > 0 && missing <= ANIMATE_MAX;
+    const deadline = clock() + BUILD_SLICE_MS;
     let cursor = ui.list.firstElementChild;
+    let deferred = false;
     for (const n of visible) {
       let row = rows.get(n.id);
       if (!row) {
+        if (deferred || clock() > deadline) {
+          deferred = true;
+          continue;
+        }
         row = buildRow(n, now);
         rows.set(n.id, row);
+        if (animate) {
+          row.li.classList.add('entry--new');
+          row.li.addEventListener('animationend', () => row.li.classList.remove('entry--new'), { once: true });
+        }
       }
       if (row.li === cursor) cursor = cursor.nextElementSibling;
       else ui.list.insertBefore(row.li, cursor);
     }
-    return visible.length;
+    if (deferred) {
+      buildTimer = win.setTimeout(() => {
+        buildTimer = null;
+        renderList(visibleItems(last), lastNow);
+      }, 0);
+    }
   }
 
   function renderCounts(state, shown) {
@@ -309,6 +341,7 @@ export function createView(doc, options = {}) {
   function render(state, now = Date.now()) {
     const prev = last;
     last = state;
+    lastNow = now;
     ui.status.dataset.state = state.status;
     ui.statusText.textContent = statusLabel(state.status, state.retryInMs);
 
@@ -322,13 +355,12 @@ export function createView(doc, options = {}) {
     if (!prev || prev.filters !== state.filters || prev.q !== state.q || prev.items !== state.items) {
       renderFilters(state);
     }
-    let shown;
     if (!prev || prev.items !== state.items || prev.filters !== state.filters || prev.q !== state.q) {
-      shown = renderList(state, now);
-    } else {
-      shown = rows.size;
+      shownCount = visibleItems(state);
+      renderList(shownCount, now);
+      shownCount = shownCount.length;
     }
-    renderCounts(state, shown);
+    renderCounts(state, shownCount);
     if (!prev || prev.notice !== state.notice) renderNotice(state, now);
     setTitle(state.unseen);
   }

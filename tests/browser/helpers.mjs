@@ -127,12 +127,12 @@ export async function startMock({ port = 0, extra = [] } = {}) {
 }
 
 /** notifications-bridge polling `mock`, on `port` (0: a free one). */
-export async function startBridge(mock, { port = 0, allowOrigin = [], extra = [] } = {}) {
+export async function startBridge(mock, { port = 0, allowOrigin = [], pollInterval = POLL_INTERVAL_S, extra = [] } = {}) {
   const args = [
     '--delivery-url', `${mock.url}/delivery`,
     '--listen', `127.0.0.1:${port}`,
     '--public-dir', PUBLIC_DIR,
-    '--poll-interval', String(POLL_INTERVAL_S),
+    '--poll-interval', String(pollInterval),
     ...allowOrigin.flatMap((o) => ['--allow-origin', o]),
     ...extra,
   ];
@@ -333,6 +333,27 @@ function instrument() {
     permissionRequests: 0,
   };
   window.__nb = record;
+  // Main-thread tasks over 50 ms (Long Tasks API) and long animation frames
+  // (task + rendering), and the most rows the list ever held at once.
+  record.longTasks = [];
+  record.longFrames = [];
+  record.maxRows = 0;
+  for (const [type, list] of [['longtask', record.longTasks], ['long-animation-frame', record.longFrames]]) {
+    try {
+      new PerformanceObserver((entries) => {
+        for (const e of entries.getEntries()) list.push({ start: Math.round(e.startTime), duration: Math.round(e.duration) });
+      }).observe({ type, buffered: true });
+    } catch {
+      // not supported by this browser
+    }
+  }
+  document.addEventListener('DOMContentLoaded', () => {
+    const list = document.getElementById('notifications');
+    if (!list) return;
+    new MutationObserver(() => {
+      record.maxRows = Math.max(record.maxRows, list.childElementCount);
+    }).observe(list, { childList: true });
+  });
   const Native = window.EventSource;
   class RecordingEventSource extends Native {
     constructor(url, init) {
@@ -401,6 +422,55 @@ export async function openPage(browser, { width = 1280, height = 900 } = {}) {
   return { context, page, errors, dialogs, requests };
 }
 
+/**
+ * Posts `count` notifications through the mock's gate, `concurrency` at a
+ * time, `make(i)` giving the body of the i-th (0-based). Resolves to their
+ * ids in the order the mock numbered them (ascending).
+ */
+export async function postMany(mock, count, make, { concurrency = 16 } = {}) {
+  const ids = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next;
+      next += 1;
+      ids.push((await postNotification(mock, make(i))).id);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return ids.sort((a, b) => (a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Records a Chromium trace of `page` (devtools.timeline) until stop(), which
+ * resolves to the tasks of the page's main thread: [{ at, wall, cpu }] in
+ * ms (`cpu`: the thread's CPU time, which a busy machine does not inflate;
+ * `wall`: what the Long Tasks API would see).
+ */
+export async function traceMainThread(context, page) {
+  const cdp = await context.newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+  await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+  const origin = new URL(page.url()).origin;
+  return {
+    async stop() {
+      const complete = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+      await cdp.send('Tracing.end');
+      await complete;
+      await cdp.detach().catch(() => {});
+      // The renderer whose main thread ran the page's scripts.
+      const mains = events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+      const ran = (m) => events.some((e) => e.pid === m.pid && e.tid === m.tid && e.name === 'FunctionCall' && String(e.args?.data?.url ?? '').startsWith(origin));
+      const main = mains.find(ran);
+      if (!main) throw new Error('no renderer main thread ran the page in the trace');
+      const tasks = events.filter((e) => e.ph === 'X' && e.name === 'RunTask' && e.pid === main.pid && e.tid === main.tid);
+      const t0 = tasks.length ? tasks[0].ts : 0;
+      return tasks.map((t) => ({ at: Math.round((t.ts - t0) / 1000), wall: t.dur / 1000, cpu: (t.tdur ?? t.dur) / 1000 }));
+    },
+  };
+}
+
 /** Texts of the rows in display order (newest first). */
 export function rowTexts(page) {
   return page.$$eval('#notifications > li .entry__text', (els) => els.map((e) => e.textContent));
@@ -448,6 +518,9 @@ export async function recorded(page) {
     cspViolations: window.__nb.cspViolations,
     desktop: window.__nb.desktop,
     permissionRequests: window.__nb.permissionRequests,
+    longTasks: window.__nb.longTasks,
+    longFrames: window.__nb.longFrames,
+    maxRows: window.__nb.maxRows,
   }));
 }
 

@@ -16,6 +16,14 @@ function fakeTime(start = 1_000_000) {
       return next++;
     },
     clearTimeout: (h) => pending.delete(h),
+    // Fires the one earliest timer (whatever its time).
+    step() {
+      const due = [...pending].sort((a, b) => a[1].at - b[1].at)[0];
+      if (!due) return;
+      pending.delete(due[0]);
+      now = Math.max(now, due[1].at);
+      due[1].fn();
+    },
     advance(ms) {
       const end = now + ms;
       for (;;) {
@@ -124,29 +132,78 @@ test('desktop notifications: only while hidden, never for the backlog of a fresh
   const { app, desktop, time, setHidden } = setup();
   app.streamStatus('live', null, { fresh: true });
   app.streamEvent('notification', event()); // visible
+  app.flush();
   setHidden(true);
   app.streamEvent('notification', event()); // hidden, but the backlog
   time.advance(BACKLOG_QUIET_MS);
   app.streamEvent('notification', event());
+  time.advance(0);
   assert.equal(desktop.pushed.length, 1);
   app.streamEvent('reset', { data: JSON.stringify({ reason: 'upstream-reset' }), lastEventId: '' });
+  const resetAt = time.now();
   app.streamEvent('notification', event());
+  time.advance(BACKLOG_QUIET_MS - 1); // applied right away, but it arrived within the quiet time
   assert.equal(desktop.pushed.length, 1);
-  assert.equal(app.state.notice.at, time.now() );
-  time.advance(BACKLOG_QUIET_MS);
+  assert.equal(app.state.notice.at, resetAt);
+  time.advance(1);
   app.streamEvent('notification', event());
+  app.flush();
   assert.equal(desktop.pushed.length, 2);
   // A resumed stream (not fresh) is news at once.
   app.streamStatus('reconnecting', null);
   app.streamStatus('live', null, { fresh: false });
   app.streamEvent('notification', event());
+  app.flush();
   assert.equal(desktop.pushed.length, 3);
 });
 
+test('a burst is applied in slices of SLICE_MS, never in the task that received it, then rendered once', () => {
+  const time = fakeTime();
+  let reads = 0;
+  // A clock that moves 1 ms each time it is read: a slice holds a few events.
+  const slow = () => {
+    reads += 1;
+    return time.now() + reads;
+  };
+  const view = fakeView();
+  const app = createController({
+    view,
+    desktop: fakeDesktop(),
+    state: createState(),
+    now: slow,
+    setTimeout: time.setTimeout,
+    clearTimeout: time.clearTimeout,
+    isHidden: () => false,
+    location: { pathname: '/', search: '', hash: '' },
+    replaceUrl: () => {},
+  });
+  for (let i = 0; i < 100; i += 1) app.streamEvent('notification', event());
+  assert.equal(app.state.items.length, 0, 'nothing applied inside the receiving task');
+  time.step();
+  const afterOne = app.state.items.length;
+  assert.ok(afterOne > 0 && afterOne < 100, `one slice applied ${afterOne}`);
+  time.step();
+  assert.ok(app.state.items.length > afterOne);
+  assert.equal(view.count('render'), 0);
+  time.advance(RENDER_DELAY_MS + 100);
+  assert.equal(app.state.items.length, 100);
+  assert.equal(view.count('render'), 1, 'rendered once the queue was empty');
+});
+
+test("a user action first applies what the stream queued (a clear clears what arrived before it)", () => {
+  const { app, view } = setup();
+  for (let i = 0; i < 3; i += 1) app.streamEvent('notification', event());
+  view.handlers.onClear();
+  assert.equal(app.state.items.length, 0);
+  assert.notEqual(app.state.lastId, null);
+});
+
 test('the unseen count goes to the title while hidden, even before the render', () => {
-  const { app, view } = setup({ hidden: true });
+  const { app, view, time } = setup({ hidden: true });
   app.streamEvent('notification', event());
+  time.advance(0);
   assert.deepEqual(view.calls.filter((c) => c[0] === 'setTitle').at(-1), ['setTitle', 1]);
+  assert.equal(view.count('render'), 0);
   app.visibility(false);
   assert.deepEqual(view.calls.filter((c) => c[0] === 'setTitle').at(-1), ['setTitle', 0]);
   assert.equal(view.count('refreshTimes'), 1);
