@@ -76,7 +76,10 @@ export function createController({ view, desktop, state: initial, now, setTimeou
     if (state === prev) return false;
     if (state.accepted) onAccepted(state.accepted, event.receivedAt);
     if (state.filters !== prev.filters || state.q !== prev.q) updateUrl();
-    if (state.streamGeneration !== prev.streamGeneration && stream) stream.restart();
+    if (state.streamGeneration !== prev.streamGeneration && stream) {
+      quietUntil = now() + BACKLOG_QUIET_MS; // what a restart brings first is a backlog
+      stream.restart();
+    }
     return true;
   }
 

@@ -6,8 +6,9 @@
 import { createController } from './controller.js';
 import { createDesktopNotifier } from './desktop.js';
 import { createState } from './state.js';
+import { SharedStream, canShare, sharedName } from './shared.js';
 import { StreamManager } from './stream.js';
-import { DEFAULT_BACKLOG, buildStreamUrl, parsePageParams, resolveStreamUrl } from './url.js';
+import { DEFAULT_BACKLOG, SHARED_BACKLOG, buildStreamUrl, parsePageParams, resolveStreamUrl } from './url.js';
 import { createView } from './view.js';
 
 const AGE_REFRESH_MS = 30 * 1000;
@@ -23,11 +24,13 @@ try {
 }
 
 const params = parsePageParams(window.location.search);
+// Tabs share one stream where the browser can (Web Locks need a secure context).
+const shared = canShare({ BroadcastChannel: window.BroadcastChannel, locks: navigator.locks });
 const view = createView(document);
 const app = createController({
   view,
   desktop: createDesktopNotifier({ Notification: window.Notification ?? null, storage, ...timers, focus: () => window.focus() }),
-  state: createState({ filters: params.filters, q: params.q, hidden: isHidden() }),
+  state: createState({ filters: params.filters, q: params.q, hidden: isHidden(), filterInPage: shared }),
   now: () => Date.now(),
   ...timers,
   isHidden,
@@ -47,13 +50,30 @@ if (resolved.error) {
 } else if (typeof window.EventSource !== 'function') {
   view.showFatal('This browser cannot receive live notifications (no EventSource).');
 } else {
-  const stream = new StreamManager({
-    buildUrl: (lastEventId) => buildStreamUrl(resolved.url, app.state.filters, { backlog: DEFAULT_BACKLOG, lastEventId }),
-    EventSource: window.EventSource,
-    onEvent: (type, event) => app.streamEvent(type, event),
-    onStatus: (status, retryInMs) => app.streamStatus(status, retryInMs, { fresh: stream.lastEventId === null }),
-    isOnline: () => navigator.onLine !== false,
-  });
+  // One EventSource; shared: unfiltered (each tab filters), else with the filters.
+  const manager = ({ onEvent, onStatus }, filtered) => {
+    const m = new StreamManager({
+      buildUrl: (lastEventId) =>
+        buildStreamUrl(resolved.url, filtered ? app.state.filters : {}, { backlog: filtered ? DEFAULT_BACKLOG : SHARED_BACKLOG, lastEventId }),
+      EventSource: window.EventSource,
+      onEvent,
+      onStatus: (status, retryInMs) => onStatus(status, retryInMs, { fresh: m.lastEventId === null }),
+      isOnline: () => navigator.onLine !== false,
+    });
+    return m;
+  };
+  const callbacks = { onEvent: (type, event) => app.streamEvent(type, event), onStatus: (...a) => app.streamStatus(...a) };
+  const stream = shared
+    ? new SharedStream({
+        name: sharedName(resolved.url),
+        BroadcastChannel: window.BroadcastChannel,
+        locks: navigator.locks,
+        createStream: (cb) => manager(cb, false),
+        ...callbacks,
+        ...timers,
+        tabId: crypto.randomUUID(),
+      })
+    : manager(callbacks, true);
   app.attachStream(stream);
   stream.start();
 

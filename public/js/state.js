@@ -24,7 +24,7 @@
 //       change empties the list and bumps `streamGeneration`: the caller
 //       reopens the stream fresh, with backlog.
 
-import { emptyFilters, matchesFilters, normalizeFilters, sameServerFilters } from './filters.js';
+import { emptyFilters, matchesFilters, matchesServerFilters, normalizeFilters, sameServerFilters } from './filters.js';
 
 /** Most notifications kept (and rows rendered); documented in docs/page.md. */
 export const MAX_ROWS = 500;
@@ -82,9 +82,15 @@ export function normalizeNotification(data, { fallbackId = null, receivedAt = Na
   });
 }
 
-/** The initial state. `filters` and `q` usually come from the page URL. */
-export function createState({ filters = emptyFilters(), q = '', hidden = false } = {}) {
+/**
+ * The initial state. `filters` and `q` usually come from the page URL.
+ * `filterInPage`: the stream is not filtered by the bridge (one stream
+ * shared by tabs with different filters, shared.js), so notifications that
+ * do not pass the server-side filters are dropped here, as the bridge would.
+ */
+export function createState({ filters = emptyFilters(), q = '', hidden = false, filterInPage = false } = {}) {
   return Object.freeze({
+    filterInPage: Boolean(filterInPage),
     items: Object.freeze([]),
     pending: Object.freeze([]),
     pendingCount: 0,
@@ -122,7 +128,7 @@ function onNotification(state, event) {
     receivedAt: event.receivedAt,
     sequence,
   });
-  if (n === null || isDuplicate(state, n)) {
+  if (n === null || isDuplicate(state, n) || (state.filterInPage && !matchesServerFilters(n, state.filters))) {
     return state.accepted === null ? state : freeze({ ...state, accepted: null });
   }
   const next = { ...state, sequence, accepted: n };

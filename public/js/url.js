@@ -13,8 +13,14 @@
 
 import { SERVER_FILTER_KEYS, emptyFilters, normalizeFilters } from './filters.js';
 
-/** Number of notifications asked for on a fresh connection. */
+/** Number of notifications asked for on a fresh connection filtered by the bridge. */
 export const DEFAULT_BACKLOG = 100;
+/**
+ * Number asked for on a fresh shared connection (shared.js): the stream is
+ * unfiltered and each tab filters, so ask for as many as a tab keeps
+ * (MAX_ROWS in state.js) for a filtered view to start with enough.
+ */
+export const SHARED_BACKLOG = 500;
 
 /**
  * Reads the page's query string (`location.search`, with or without "?").

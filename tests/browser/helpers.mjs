@@ -398,14 +398,22 @@ function instrument() {
   window.Notification = FakeNotification;
 }
 
+// A browser without BroadcastChannel and Web Locks: each tab its own stream.
+function withoutSharing() {
+  delete window.BroadcastChannel;
+  Object.defineProperty(Navigator.prototype, 'locks', { configurable: true, get: () => undefined });
+}
+
 /**
- * A fresh context and page with the instrumentation above; collects page
+ * A fresh context and page with the instrumentation above (`share: false`:
+ * without BroadcastChannel and Web Locks, the fallback); collects page
  * errors, dialogs and requests. Returns { context, page, errors, dialogs,
  * requests }.
  */
-export async function openPage(browser, { width = 1280, height = 900 } = {}) {
+export async function openPage(browser, { width = 1280, height = 900, share = true } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, locale: 'en-GB', timezoneId: 'Europe/Paris' });
   await context.addInitScript(instrument);
+  if (!share) await context.addInitScript(withoutSharing);
   const page = await context.newPage();
   const errors = [];
   const dialogs = [];

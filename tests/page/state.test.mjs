@@ -72,6 +72,18 @@ test('state.js reads no clock', async () => {
   assert.doesNotMatch(src, /Date\.now|new Date\(\)|performance\.now/);
 });
 
+test('filterInPage: an unfiltered (shared) stream is filtered here as the bridge would', () => {
+  let s = createState({ filters: { service: ['jenkins'], key: ['*.ci.#'] }, filterInPage: true });
+  s = arrive(s, 1, { service: 'Jenkins', group: 'ci' });
+  s = arrive(s, 2, { service: 'GitHub', group: 'ci' });
+  s = arrive(s, 3, { service: 'Jenkins', group: 'ops' });
+  assert.deepEqual(ids(s.items), [id(1)]);
+  assert.equal(s.accepted, null);
+  // Without it, the bridge filtered already: everything received is kept.
+  const b = arrive(arrive(createState({ filters: { service: ['Jenkins'] } }), 1, { service: 'GitHub' }), 2, { service: 'Jenkins' });
+  assert.equal(b.items.length, 2);
+});
+
 test('notifications show newest first', () => {
   const s = feed(createState(), [1, 2, 3]);
   assert.deepEqual(ids(s.items), [id(3), id(2), id(1)]);
