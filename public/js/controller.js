@@ -14,6 +14,14 @@ import { buildPageSearch } from './url.js';
 
 /** A burst of notifications (the backlog) is rendered once, this long after its first. */
 export const RENDER_DELAY_MS = 30;
+/**
+ * More arrivals than this between two renders is a flood: then the list is
+ * rendered at most once per FLOOD_RENDER_INTERVAL_MS (each such render may
+ * replace all 500 rows: the rows built per second stay bounded whatever
+ * the rate, docs/page.md "Under load").
+ */
+export const FLOOD_ROWS = 10;
+export const FLOOD_RENDER_INTERVAL_MS = 1000;
 /** Screen reader announcements are batched over this long. */
 export const ANNOUNCE_DELAY_MS = 1500;
 /** No desktop notification for a backlog replayed this long after a fresh open or a reset. */
@@ -44,6 +52,8 @@ export function createController({ view, desktop, state: initial, now, setTimeou
   let announceCount = 0;
   let announceTimer = null;
   let quietUntil = 0; // before this time, arrivals are a backlog, not news
+  let lastRenderAt = -Infinity;
+  let arrived = 0; // notifications accepted since the last render
   let inbox = []; // stream events not applied yet, in arrival order
   let inboxHead = 0; // index of the next one
   let drainTimer = null;
@@ -51,15 +61,21 @@ export function createController({ view, desktop, state: initial, now, setTimeou
   function renderNow() {
     if (renderTimer !== null) clearTimer(renderTimer);
     renderTimer = null;
-    view.render(state, now());
+    const t = now();
+    view.render(state, t);
+    lastRenderAt = t;
+    arrived = 0;
+  }
+
+  function renderLater() {
+    renderTimer = null;
+    const wait = lastRenderAt + FLOOD_RENDER_INTERVAL_MS - now();
+    if (arrived > FLOOD_ROWS && wait > 0) renderTimer = setTimer(renderLater, wait);
+    else renderNow();
   }
 
   function scheduleRender() {
-    if (renderTimer !== null) return;
-    renderTimer = setTimer(() => {
-      renderTimer = null;
-      view.render(state, now());
-    }, RENDER_DELAY_MS);
+    if (renderTimer === null) renderTimer = setTimer(renderLater, RENDER_DELAY_MS);
   }
 
   function updateUrl() {
@@ -74,7 +90,10 @@ export function createController({ view, desktop, state: initial, now, setTimeou
     const prev = state;
     state = applyEvent(state, event);
     if (state === prev) return false;
-    if (state.accepted) onAccepted(state.accepted, event.receivedAt);
+    if (state.accepted) {
+      arrived += 1;
+      onAccepted(state.accepted, event.receivedAt);
+    }
     if (state.filters !== prev.filters || state.q !== prev.q) updateUrl();
     if (state.streamGeneration !== prev.streamGeneration && stream) {
       quietUntil = now() + BACKLOG_QUIET_MS; // what a restart brings first is a backlog
@@ -192,8 +211,9 @@ export function createController({ view, desktop, state: initial, now, setTimeou
 
     /** The connection's state; `fresh`: a stream opened without a position (it starts with the backlog). */
     streamStatus(status, retryInMs, { fresh = false } = {}) {
-      if (status === 'live' && fresh) quietUntil = now() + BACKLOG_QUIET_MS;
-      dispatch({ type: 'status', status, retryInMs });
+      const at = now();
+      if (status === 'live' && fresh) quietUntil = at + BACKLOG_QUIET_MS;
+      dispatch({ type: 'status', status, retryInMs, at });
     },
 
     /** The tab was hidden or shown. */

@@ -176,3 +176,29 @@ export function statusLabel(status, retryInMs = null) {
 export function countLabel(n, noun = 'notification') {
   return `${n} ${n === 1 ? noun : `${noun}s`}`;
 }
+
+/** A duration in words: "45 s", "12 min", "2 h 5 min", "3 days 4 h". */
+export function formatDuration(ms) {
+  const d = Math.max(0, Number.isFinite(ms) ? ms : 0);
+  if (d < MINUTE) return `${Math.floor(d / SECOND)} s`;
+  if (d < HOUR) return `${Math.floor(d / MINUTE)} min`;
+  if (d < DAY) {
+    const m = Math.floor((d % HOUR) / MINUTE);
+    return `${Math.floor(d / HOUR)} h${m ? ` ${m} min` : ''}`;
+  }
+  const days = Math.floor(d / DAY);
+  const h = Math.floor((d % DAY) / HOUR);
+  return `${days} ${days === 1 ? 'day' : 'days'}${h ? ` ${h} h` : ''}`;
+}
+
+/**
+ * The wall-screen banner while the stream is not live: "Stream down since
+ * 14:03:27 (12 min) · Reconnecting in 8 s…", or "No stream yet since …"
+ * when it never was live. `s`: { status, retryInMs, downSince, everLive }
+ * (state.js). null when there is nothing to say (live, or time unknown).
+ */
+export function downBanner(s, nowMs, options = {}) {
+  if (s.status === 'live' || !Number.isFinite(s.downSince)) return null;
+  const since = `since ${formatClock(s.downSince, nowMs, options)} (${formatDuration(nowMs - s.downSince)})`;
+  return `${s.everLive ? 'Stream down' : 'No stream yet'} ${since} · ${statusLabel(s.status, s.retryInMs)}`;
+}

@@ -26,11 +26,11 @@ try {
 const params = parsePageParams(window.location.search);
 // Tabs share one stream where the browser can (Web Locks need a secure context).
 const shared = canShare({ BroadcastChannel: window.BroadcastChannel, locks: navigator.locks });
-const view = createView(document);
+const view = createView(document, { kiosk: params.kiosk });
 const app = createController({
   view,
   desktop: createDesktopNotifier({ Notification: window.Notification ?? null, storage, ...timers, focus: () => window.focus() }),
-  state: createState({ filters: params.filters, q: params.q, hidden: isHidden(), filterInPage: shared }),
+  state: createState({ filters: params.filters, q: params.q, hidden: isHidden(), filterInPage: shared, startedAt: Date.now() }),
   now: () => Date.now(),
   ...timers,
   isHidden,

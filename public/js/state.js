@@ -19,12 +19,15 @@
 //   { type: 'clear' }                         empty the list and the buffer
 //   { type: 'dismissNotice' }
 //   { type: 'visibility', hidden }            tab hidden/shown (unseen count)
-//   { type: 'status', status, retryInMs? }    connection state for display
+//   { type: 'status', status, retryInMs?, at? }  connection state for display;
+//       `at` (ms since the epoch) dates a change from or to 'live': the
+//       state keeps `downSince`, when the stream stopped being live (or when
+//       the page started, until it first is), null while live
 //   { type: 'filters', filters?, q? }         new filters; a server-side
 //       change empties the list and bumps `streamGeneration`: the caller
 //       reopens the stream fresh, with backlog.
 
-import { emptyFilters, matchesFilters, matchesServerFilters, normalizeFilters, sameServerFilters } from './filters.js';
+import { emptyFilters, filtersMatcher, matchesFilters, matchesServerFilters, normalizeFilters, sameServerFilters } from './filters.js';
 
 /** Most notifications kept (and rows rendered); documented in docs/page.md. */
 export const MAX_ROWS = 500;
@@ -88,9 +91,11 @@ export function normalizeNotification(data, { fallbackId = null, receivedAt = Na
  * shared by tabs with different filters, shared.js), so notifications that
  * do not pass the server-side filters are dropped here, as the bridge would.
  */
-export function createState({ filters = emptyFilters(), q = '', hidden = false, filterInPage = false } = {}) {
+export function createState({ filters = emptyFilters(), q = '', hidden = false, filterInPage = false, startedAt = null } = {}) {
   return Object.freeze({
     filterInPage: Boolean(filterInPage),
+    downSince: Number.isFinite(startedAt) ? startedAt : null, // not live since (ms), null while live or unknown
+    everLive: false,
     items: Object.freeze([]),
     pending: Object.freeze([]),
     pendingCount: 0,
@@ -208,7 +213,11 @@ export function applyEvent(state, event) {
       if (!STATUSES.has(event.status)) return state;
       const retryInMs = Number.isFinite(event.retryInMs) ? event.retryInMs : null;
       if (state.status === event.status && state.retryInMs === retryInMs) return freeze(base);
-      return freeze({ ...base, status: event.status, retryInMs });
+      const live = event.status === 'live';
+      let { downSince } = state;
+      if (live) downSince = null;
+      else if (state.status === 'live' || downSince === null) downSince = Number.isFinite(event.at) ? event.at : null;
+      return freeze({ ...base, status: event.status, retryInMs, downSince, everLive: state.everLive || live });
     }
     case 'filters': {
       const filters = event.filters === undefined ? state.filters : normalizeFilters(event.filters);
@@ -234,5 +243,5 @@ export function applyEvent(state, event) {
 
 /** The notifications the list shows: items passing the filters, newest first. */
 export function visibleItems(state) {
-  return state.items.filter((n) => matchesFilters(n, state.filters, state.q));
+  return state.items.filter(filtersMatcher(state.filters, state.q));
 }

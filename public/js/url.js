@@ -5,6 +5,7 @@
 //   service, project, group, type, key  server-side filters, repeatable,
 //                                       passed to the bridge as they are
 //   q                                   free-text search, client-side
+//   kiosk                               wall-screen mode (?kiosk=1)
 //   stream                              URL of the bridge's /events (absolute,
 //                                       or relative to the page); followed only
 //                                       to an origin the page's configuration
@@ -24,18 +25,21 @@ export const SHARED_BACKLOG = 500;
 
 /**
  * Reads the page's query string (`location.search`, with or without "?").
- * Returns { filters, q, stream }: filters as from normalizeFilters, q a
- * string ("" when absent), stream a string or null when absent or empty.
+ * Returns { filters, q, stream, kiosk }: filters as from normalizeFilters,
+ * q a string ("" when absent), stream a string or null when absent or
+ * empty, kiosk true for ?kiosk, ?kiosk=1 (any value but 0, false, no, off).
  */
 export function parsePageParams(search) {
   const params = new URLSearchParams(search ?? '');
   const raw = emptyFilters();
   for (const k of SERVER_FILTER_KEYS) raw[k] = params.getAll(k);
   const stream = params.get('stream');
+  const kiosk = params.get('kiosk');
   return {
     filters: normalizeFilters(raw),
     q: (params.get('q') ?? '').trim(),
     stream: stream && stream.trim() !== '' ? stream.trim() : null,
+    kiosk: kiosk !== null && !['0', 'false', 'no', 'off'].includes(kiosk.trim().toLowerCase()),
   };
 }
 

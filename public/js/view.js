@@ -12,6 +12,7 @@
 
 import {
   countLabel,
+  downBanner,
   formatClock,
   formatRelative,
   newCountLabel,
@@ -59,7 +60,7 @@ function sameList(a, b) {
 
 /**
  * Takes over the page's elements. `options`: { locale, timeZone } for dates
- * (undefined: the browser's). The user's actions reach the handlers given
+ * (undefined: the browser's), kiosk (the wall-screen mode). The user's actions reach the handlers given
  * to bind(): onFilters({ filters?, q? }), onPauseToggle(), onResume(),
  * onClear(), onDismissNotice(), onDesktopToggle(); before bind() they are
  * ignored.
@@ -96,7 +97,12 @@ export function createView(doc, options = {}) {
     list: $('notifications'),
     empty: $('empty'),
     announcer: $('announcer'),
+    banner: $('banner'),
+    bannerText: $('banner-text'),
   };
+  const kiosk = Boolean(options.kiosk);
+  // Wall-screen mode: no controls, larger type (style.css), a banner while down.
+  if (kiosk) doc.documentElement.classList.add('kiosk');
   const dateOptions = { locale: options.locale, timeZone: options.timeZone };
   const win = doc.defaultView;
   const clock = options.clock ?? (() => win.performance.now()); // for the build budget only
@@ -362,16 +368,30 @@ export function createView(doc, options = {}) {
     }
     renderCounts(state, shownCount);
     if (!prev || prev.notice !== state.notice) renderNotice(state, now);
+    renderBanner(state, now);
     setTitle(state.unseen);
+  }
+
+  function renderBanner(state, now) {
+    const text = kiosk && state ? downBanner(state, now, dateOptions) : null;
+    ui.banner.hidden = text === null;
+    if (text !== null && ui.bannerText.textContent !== text) ui.bannerText.textContent = text;
   }
 
   /** Refreshes every row's relative age (call every ~30 s). */
   function refreshTimes(now = Date.now()) {
+    // Only what changed is written: a refresh of 500 rows touches the few
+    // labels whose words moved on, not 1,500 nodes every 30 s.
+    const set = (node, text) => {
+      if (node.textContent !== text) node.textContent = text;
+    };
     for (const row of rows.values()) {
-      row.age.textContent = formatRelative(row.ms, now);
-      row.time.setAttribute('title', timeTitle(row.ms, now, dateOptions));
-      row.time.textContent = formatClock(row.ms, now, dateOptions);
+      set(row.age, formatRelative(row.ms, now));
+      set(row.time, formatClock(row.ms, now, dateOptions));
+      const title = timeTitle(row.ms, now, dateOptions);
+      if (row.time.getAttribute('title') !== title) row.time.setAttribute('title', title);
     }
+    renderBanner(last, now);
   }
 
   function setTitle(unseen) {

@@ -331,6 +331,7 @@ function instrument() {
     cspViolations: [],
     desktop: [],
     permissionRequests: 0,
+    received: 0, // notification events delivered by this page's EventSources
   };
   window.__nb = record;
   // Main-thread tasks over 50 ms (Long Tasks API) and long animation frames
@@ -360,6 +361,9 @@ function instrument() {
       const alive = record.sources.filter((s) => s.readyState !== 2).length;
       if (alive > 0) record.overlaps += 1;
       super(url, init);
+      this.addEventListener('notification', () => {
+        record.received += 1;
+      });
       record.sources.push(this);
       record.urls.push(String(url));
     }

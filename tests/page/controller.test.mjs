@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ANNOUNCE_DELAY_MS, BACKLOG_QUIET_MS, RENDER_DELAY_MS, createController } from '../../public/js/controller.js';
+import { ANNOUNCE_DELAY_MS, BACKLOG_QUIET_MS, FLOOD_RENDER_INTERVAL_MS, FLOOD_ROWS, RENDER_DELAY_MS, createController } from '../../public/js/controller.js';
 import { createState } from '../../public/js/state.js';
 
 // Hand-driven timers and clock: advance(ms) moves time and fires what is due.
@@ -109,6 +109,30 @@ test('a burst of notifications is rendered once, RENDER_DELAY_MS after the first
   time.advance(RENDER_DELAY_MS);
   assert.deepEqual(view.calls.filter((c) => c[0] === 'render'), [['render', 50, 1_000_000 + RENDER_DELAY_MS]]);
   assert.equal(app.state.items.length, 50);
+});
+
+test('under a flood the list is rendered at most once per FLOOD_RENDER_INTERVAL_MS; a few arrivals within RENDER_DELAY_MS', () => {
+  const { app, view, time } = setup();
+  const renders = () => view.calls.filter((c) => c[0] === 'render').map((c) => c[2] - 1_000_000);
+  // 1,000 per second for 3 s, 10 per 10 ms.
+  for (let ms = 0; ms < 3000; ms += 10) {
+    for (let i = 0; i < 10; i += 1) app.streamEvent('notification', event());
+    time.advance(10);
+  }
+  time.advance(FLOOD_RENDER_INTERVAL_MS);
+  const at = renders();
+  assert.ok(at.length >= 3 && at.length <= 5, `renders at ${at}`);
+  for (let i = 1; i < at.length; i += 1) assert.ok(at[i] - at[i - 1] >= FLOOD_RENDER_INTERVAL_MS, `renders at ${at}`);
+  assert.equal(app.state.items.length, 500);
+  // Back to a trickle: each arrival shows within RENDER_DELAY_MS.
+  time.advance(5000);
+  const before = renders().length;
+  app.streamEvent('notification', event());
+  time.advance(RENDER_DELAY_MS);
+  assert.equal(renders().length, before + 1);
+  for (let i = 0; i < FLOOD_ROWS; i += 1) app.streamEvent('notification', event());
+  time.advance(RENDER_DELAY_MS);
+  assert.equal(renders().length, before + 2, 'FLOOD_ROWS at once is still not a flood');
 });
 
 test('a user action renders at once; malformed notifications are dropped', () => {

@@ -156,6 +156,7 @@ function browser() {
   const settle = async () => {
     for (let i = 0; i < 20; i += 1) {
       await new Promise((r) => setImmediate(r));
+      timers.advance(0); // relayed events leave once the current task is over
       channels.pump();
     }
   };
@@ -381,6 +382,25 @@ test('a follower keeps asking until a leader answers', async () => {
   release();
   await b.settle();
   assert.equal(f.shared.role, 'leader');
+});
+
+test('the events of one task travel in one message, before the status that follows them', async () => {
+  const b = browser();
+  const a = b.tab();
+  a.shared.start();
+  await b.settle();
+  b.timers.advance(250);
+  const c = b.tab();
+  c.shared.start();
+  await b.settle();
+  const seen = [];
+  const spy = new b.channels.FakeChannel(b.name);
+  spy.onmessage = (e) => seen.push(e.data.t === 'events' ? e.data.list.map((x) => x.id).join(',') : e.data.t);
+  for (let i = 1; i <= 50; i += 1) b.streams.live.emit('notification', `e${i}`);
+  b.streams.live.open(); // a status change right after: flushed behind them
+  await b.settle();
+  assert.deepEqual(seen, [Array.from({ length: 50 }, (_, i) => `e${i + 1}`).join(','), 'status']);
+  assert.equal(c.received.length, 50);
 });
 
 test('status reaches the followers; online/offline reach only the leader stream', async () => {

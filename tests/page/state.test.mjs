@@ -213,6 +213,28 @@ test('unseen counts what arrives while hidden and passes the filters', () => {
   assert.equal(s.unseen, 0);
 });
 
+test('downSince: when the stream stopped being live (or the page started), null while live', () => {
+  let s = createState({ startedAt: 100 });
+  assert.equal(s.downSince, 100);
+  assert.equal(s.everLive, false);
+  s = applyEvent(s, { type: 'status', status: 'connecting', at: 150 });
+  assert.equal(s.downSince, 100, 'still the start: never live yet');
+  s = applyEvent(s, { type: 'status', status: 'live', at: 200 });
+  assert.equal(s.downSince, null);
+  assert.equal(s.everLive, true);
+  s = applyEvent(s, { type: 'status', status: 'reconnecting', at: 300 });
+  assert.equal(s.downSince, 300);
+  s = applyEvent(s, { type: 'status', status: 'reconnecting', retryInMs: 2000, at: 400 });
+  s = applyEvent(s, { type: 'status', status: 'offline', at: 500 });
+  assert.equal(s.downSince, 300, 'down since it left live, whatever came next');
+  s = applyEvent(s, { type: 'status', status: 'live', at: 600 });
+  assert.equal(s.downSince, null);
+  assert.equal(s.everLive, true);
+  // No time given: unknown, never read from a clock.
+  assert.equal(applyEvent(s, { type: 'status', status: 'reconnecting' }).downSince, null);
+  assert.equal(createState().downSince, null);
+});
+
 test('status events', () => {
   let s = applyEvent(createState(), { type: 'status', status: 'reconnecting', retryInMs: 2000 });
   assert.equal(s.status, 'reconnecting');

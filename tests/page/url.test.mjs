@@ -10,6 +10,13 @@ test('parsePageParams reads repeatable filters, q and stream', () => {
   assert.equal(p.stream, 'https://x.example/events');
 });
 
+test('parsePageParams: ?kiosk, ?kiosk=1 turn the wall-screen mode on; 0, false, no, off do not', () => {
+  for (const on of ['?kiosk', '?kiosk=1', '?kiosk=yes', '?kiosk=true&service=Jenkins']) assert.equal(parsePageParams(on).kiosk, true, on);
+  for (const off of ['', '?kiosk=0', '?kiosk=false', '?kiosk=No', '?kiosk=off', '?kioskx=1']) assert.equal(parsePageParams(off).kiosk, false, off);
+  // The page keeps it when it rewrites its URL.
+  assert.equal(buildPageSearch('?kiosk=1', { service: ['Jenkins'] }, ''), '?kiosk=1&service=Jenkins');
+});
+
 test('parsePageParams with nothing', () => {
   const p = parsePageParams('');
   assert.equal(p.q, '');
