@@ -115,7 +115,7 @@ export class SharedStream {
 
   /** Server-side filters changed: the page is emptied; replay what is known (nothing is reopened). */
   restart() {
-    for (const e of this.buffer) this.onEvent(e.type, { data: e.data, lastEventId: e.lastEventId });
+    for (const e of this.recent()) this.onEvent(e.type, { data: e.data, lastEventId: e.lastEventId });
   }
 
   /** Leaves (pagehide): closes the stream if leading, gives the lead away, closes the channel. */
@@ -198,7 +198,7 @@ export class SharedStream {
   }
 
   snapshotFor(to) {
-    return { t: 'snapshot', to, events: this.buffer, lastEventId: this.lastEventId, status: this.status };
+    return { t: 'snapshot', to, events: this.recent(), lastEventId: this.lastEventId, status: this.status };
   }
 
   lead() {
@@ -245,7 +245,14 @@ export class SharedStream {
       return;
     }
     this.buffer.push({ type, data, lastEventId: id });
-    if (this.buffer.length > this.bufferSize) this.buffer.splice(0, this.buffer.length - this.bufferSize);
+    // Trimmed in batches: a splice per event once full moved 500 entries
+    // each time, in the task that dispatches a whole burst.
+    if (this.buffer.length >= 2 * this.bufferSize) this.buffer = this.buffer.slice(-this.bufferSize);
+  }
+
+  /** The recent events, at most bufferSize, oldest first. */
+  recent() {
+    return this.buffer.length > this.bufferSize ? this.buffer.slice(-this.bufferSize) : this.buffer;
   }
 
   applySnapshot(m) {

@@ -463,7 +463,11 @@ export async function traceMainThread(context, page) {
   const cdp = await context.newCDPSession(page);
   const events = [];
   cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
-  await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+  // The tasks ("toplevel") and the frames' processes (the disabled-by-default
+  // timeline) add little to what they measure; NB_TRACE_DETAIL=1 adds what
+  // ran inside long tasks, at the price of tracing every function call.
+  const detail = process.env.NB_TRACE_DETAIL ? ',devtools.timeline,v8,disabled-by-default-v8.gc' : '';
+  await cdp.send('Tracing.start', { categories: `toplevel,disabled-by-default-devtools.timeline${detail}`, transferMode: 'ReportEvents' });
   const origin = new URL(page.url()).origin;
   return {
     async stop() {
@@ -472,13 +476,29 @@ export async function traceMainThread(context, page) {
       await complete;
       await cdp.detach().catch(() => {});
       // The renderer whose main thread ran the page's scripts.
+      // The main thread of the renderer showing the page's frame.
+      const frames = events.filter((e) => e.name === 'TracingStartedInBrowser').flatMap((e) => e.args?.data?.frames ?? []);
+      const pids = new Set(frames.filter((f) => String(f.url ?? '').startsWith(origin)).map((f) => f.processId));
       const mains = events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
-      const ran = (m) => events.some((e) => e.pid === m.pid && e.tid === m.tid && e.name === 'FunctionCall' && String(e.args?.data?.url ?? '').startsWith(origin));
-      const main = mains.find(ran);
+      const main = mains.find((m) => pids.has(m.pid)) ?? (mains.length === 1 ? mains[0] : undefined);
       if (!main) throw new Error('no renderer main thread ran the page in the trace');
-      const tasks = events.filter((e) => e.ph === 'X' && e.name === 'RunTask' && e.pid === main.pid && e.tid === main.tid);
+      const onMain = events.filter((e) => e.ph === 'X' && e.pid === main.pid && e.tid === main.tid);
+      const tasks = onMain.filter((e) => e.name === 'ThreadControllerImpl::RunTask');
+      if (tasks.length === 0) throw new Error('no task of the page main thread in the trace');
       const t0 = tasks.length ? tasks[0].ts : 0;
-      return tasks.map((t) => ({ at: Math.round((t.ts - t0) / 1000), wall: t.dur / 1000, cpu: (t.tdur ?? t.dur) / 1000 }));
+      return tasks.map((t) => {
+        const task = { at: Math.round((t.ts - t0) / 1000), wall: t.dur / 1000, cpu: (t.tdur ?? t.dur) / 1000 };
+        if (task.cpu > 50) {
+          // What a long one did: CPU by event name, for the failure message.
+          const inside = new Map();
+          for (const e of onMain) {
+            if (e === t || e.ts < t.ts || e.ts + (e.dur ?? 0) > t.ts + t.dur) continue;
+            inside.set(e.name, (inside.get(e.name) ?? 0) + (e.tdur ?? 0) / 1000);
+          }
+          task.inside = Object.fromEntries([...inside].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => [k, Math.round(v)]));
+        }
+        return task;
+      });
     },
   };
 }
