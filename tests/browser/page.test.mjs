@@ -197,7 +197,9 @@ describe('the page served by the bridge', { skip: skip ?? false }, () => {
       await page.waitForFunction(() => document.querySelector('#notifications > li .entry__text')?.textContent === 'cap 500', null, {
         timeout: 20000,
       });
-      await page.waitForTimeout(300);
+      // Rows are built newest first, in slices: the list completes over a few frames.
+      await waitForRows(page, 500, 20000);
+      await page.waitForTimeout(300); // and grows no further
       const texts = await rowTexts(page);
       assert.equal(texts.length, 500);
       assert.equal(texts.at(-1), 'cap 1');
