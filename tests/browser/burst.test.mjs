@@ -80,7 +80,8 @@ describe('a burst', { skip: skip ?? false }, () => {
       console.log(
         `burst: 1,000 posted in ${burstMs} ms; main thread: ${tasks.length} tasks, ${Math.round(busy)} ms CPU in all, ` +
           `longest ${longest.cpu.toFixed(1)} ms CPU (${longest.wall.toFixed(1)} ms wall); ` +
-          `Long Tasks API: ${longTasks.length} over 50 ms wall, longest ${longestWall} ms; max rows ${rec.maxRows}`,
+          `Long Tasks API: ${longTasks.length} over 50 ms wall, longest ${longestWall} ms; max rows ${rec.maxRows}` +
+          (longest.inside ? `; in the longest: ${JSON.stringify(longest.inside)}` : ''),
       );
       assert.ok(longest.cpu <= LONG_TASK_LIMIT_MS, `a task took ${longest.cpu} ms of CPU: ${JSON.stringify(tasks.filter((t) => t.cpu > 50))}`);
       assert.ok(rec.maxRows <= MAX_ROWS, `the list held ${rec.maxRows} rows`);
