@@ -90,19 +90,48 @@ export function topicMatches(pattern, key) {
   return match(0, 0);
 }
 
+// Compiled matchers, kept per filter object (state.js keeps one frozen
+// object until the filters change): a render checks 500 notifications, and
+// normalizing the filters for each was most of its cost under a flood.
+const serverMatchers = new WeakMap();
+
+/** A function (n) => boolean applying `filters` (server-side) to normalized notifications. */
+export function serverMatcher(filters) {
+  const cacheable = filters !== null && typeof filters === 'object';
+  if (cacheable && serverMatchers.has(filters)) return serverMatchers.get(filters);
+  const f = normalizeFilters(filters);
+  const fields = ['service', 'project', 'group', 'type']
+    .filter((k) => f[k].length > 0)
+    .map((k) => [k, new Set(f[k].map(asciiLower))]);
+  const patterns = f.key.map(asciiLower);
+  const match = (n) => {
+    for (const [k, wanted] of fields) if (!wanted.has(asciiLower(n[k] ?? ''))) return false;
+    if (patterns.length > 0) {
+      const rk = routingKey(n);
+      if (!patterns.some((pattern) => topicMatches(pattern, rk))) return false;
+    }
+    return true;
+  };
+  if (cacheable) serverMatchers.set(filters, match);
+  return match;
+}
+
 /** Server-side filters applied to one normalized notification. */
 export function matchesServerFilters(n, filters) {
-  const f = normalizeFilters(filters);
-  for (const k of ['service', 'project', 'group', 'type']) {
-    if (f[k].length === 0) continue;
-    const value = asciiLower(n[k] ?? '');
-    if (!f[k].some((want) => asciiLower(want) === value)) return false;
-  }
-  if (f.key.length > 0) {
-    const rk = routingKey(n);
-    if (!f.key.some((pattern) => topicMatches(asciiLower(pattern), rk))) return false;
-  }
-  return true;
+  return serverMatcher(filters)(n);
+}
+
+/** A function (n) => boolean for the free text `q` (see matchesText). */
+export function textMatcher(q) {
+  const words = String(q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return () => true;
+  return (n) => {
+    const hay = [n.service, n.project, n.group, n.type, n.text, n.link]
+      .filter((v) => typeof v === 'string')
+      .join('\n')
+      .toLowerCase();
+    return words.every((w) => hay.includes(w));
+  };
 }
 
 /**
@@ -110,16 +139,17 @@ export function matchesServerFilters(n, filters) {
  * case-insensitively, in one of the notification's visible fields.
  */
 export function matchesText(n, q) {
-  const words = String(q ?? '').toLowerCase().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return true;
-  const hay = [n.service, n.project, n.group, n.type, n.text, n.link]
-    .filter((v) => typeof v === 'string')
-    .join('\n')
-    .toLowerCase();
-  return words.every((w) => hay.includes(w));
+  return textMatcher(q)(n);
+}
+
+/** A function (n) => boolean for both kinds of filters: what the page shows. */
+export function filtersMatcher(filters, q) {
+  const server = serverMatcher(filters);
+  const text = textMatcher(q);
+  return (n) => server(n) && text(n);
 }
 
 /** Both kinds of filters: what the page shows. */
 export function matchesFilters(n, filters, q) {
-  return matchesServerFilters(n, filters) && matchesText(n, q);
+  return filtersMatcher(filters, q)(n);
 }

@@ -60,14 +60,38 @@ export function formatRelative(thenMs, nowMs) {
   return diff < 0 ? `in ${amount}` : `${amount} ago`;
 }
 
+// Creating an Intl.DateTimeFormat costs ~100x formatting with one: a list
+// of 500 rows formatted with fresh ones took a whole second of main thread
+// (tests/browser/burst.test.mjs). The formats are kept, keyed by kind,
+// locale and time zone; a page uses a handful, the cap only guards
+// against a caller cycling through time zones.
+const FORMATS = {
+  day: { year: 'numeric', month: '2-digit', day: '2-digit' },
+  clock: { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' },
+  hm: { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' },
+  dayMonth: { day: 'numeric', month: 'short' },
+  dayMonthYear: { day: 'numeric', month: 'short', year: 'numeric' },
+  full: { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' },
+};
+const formatters = new Map();
+const MAX_FORMATTERS = 64;
+
+function formatter(kind, locale, timeZone) {
+  const key = `${kind}\u0000${locale ?? ''}\u0000${timeZone ?? ''}`;
+  let f = formatters.get(key);
+  if (f === undefined) {
+    if (formatters.size >= MAX_FORMATTERS) formatters.clear();
+    // "day" is a fixed YYYY-MM-DD (en-CA) whatever the locale: for comparing days.
+    f = new Intl.DateTimeFormat(kind === 'day' ? 'en-CA' : locale, { ...FORMATS[kind], timeZone });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+const validTime = (ms) => typeof ms === 'number' && !Number.isNaN(new Date(ms).getTime());
+
 function partsOf(ms, timeZone) {
-  const f = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  });
-  return f.format(new Date(ms));
+  return formatter('day', undefined, timeZone).format(ms);
 }
 
 /**
@@ -75,37 +99,19 @@ function partsOf(ms, timeZone) {
  * local day as `nowMs`, else "27 Nov, 14:03" (with the year when it differs).
  */
 export function formatClock(ms, nowMs, { locale, timeZone } = {}) {
-  const date = new Date(ms);
-  if (Number.isNaN(date.getTime())) return '';
-  const time = { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone };
-  if (partsOf(ms, timeZone) === partsOf(nowMs, timeZone)) {
-    return new Intl.DateTimeFormat(locale, { ...time, second: '2-digit' }).format(date);
-  }
-  const sameYear = partsOf(ms, timeZone).slice(0, 4) === partsOf(nowMs, timeZone).slice(0, 4);
-  const day = new Intl.DateTimeFormat(locale, {
-    day: 'numeric',
-    month: 'short',
-    year: sameYear ? undefined : 'numeric',
-    timeZone,
-  }).format(date);
-  return `${day}, ${new Intl.DateTimeFormat(locale, time).format(date)}`;
+  if (!validTime(ms)) return '';
+  const day = partsOf(ms, timeZone);
+  const today = validTime(nowMs) ? partsOf(nowMs, timeZone) : '';
+  if (day === today) return formatter('clock', locale, timeZone).format(ms);
+  const sameYear = day.slice(0, 4) === today.slice(0, 4);
+  const date = formatter(sameYear ? 'dayMonth' : 'dayMonthYear', locale, timeZone).format(ms);
+  return `${date}, ${formatter('hm', locale, timeZone).format(ms)}`;
 }
 
 /** Full local date and time, for the hover title: "Saturday 28 November 2026, 14:03:27". */
 export function formatFull(ms, { locale, timeZone } = {}) {
-  const date = new Date(ms);
-  if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(locale, {
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-    hourCycle: 'h23',
-    timeZone,
-  }).format(date);
+  if (!validTime(ms)) return '';
+  return formatter('full', locale, timeZone).format(ms);
 }
 
 /** The hover title of a row's time: "3 min ago · Saturday 28 November 2026, 14:03:27". */
@@ -159,6 +165,8 @@ export function statusLabel(status, retryInMs = null) {
       return 'Offline';
     case 'error':
       return 'Not configured';
+    case 'refused':
+      return 'Stream refused';
     default:
       return String(status);
   }
@@ -167,4 +175,30 @@ export function statusLabel(status, retryInMs = null) {
 /** "1 notification", "42 notifications". */
 export function countLabel(n, noun = 'notification') {
   return `${n} ${n === 1 ? noun : `${noun}s`}`;
+}
+
+/** A duration in words: "45 s", "12 min", "2 h 5 min", "3 days 4 h". */
+export function formatDuration(ms) {
+  const d = Math.max(0, Number.isFinite(ms) ? ms : 0);
+  if (d < MINUTE) return `${Math.floor(d / SECOND)} s`;
+  if (d < HOUR) return `${Math.floor(d / MINUTE)} min`;
+  if (d < DAY) {
+    const m = Math.floor((d % HOUR) / MINUTE);
+    return `${Math.floor(d / HOUR)} h${m ? ` ${m} min` : ''}`;
+  }
+  const days = Math.floor(d / DAY);
+  const h = Math.floor((d % DAY) / HOUR);
+  return `${days} ${days === 1 ? 'day' : 'days'}${h ? ` ${h} h` : ''}`;
+}
+
+/**
+ * The wall-screen banner while the stream is not live: "Stream down since
+ * 14:03:27 (12 min) · Reconnecting in 8 s…", or "No stream yet since …"
+ * when it never was live. `s`: { status, retryInMs, downSince, everLive }
+ * (state.js). null when there is nothing to say (live, or time unknown).
+ */
+export function downBanner(s, nowMs, options = {}) {
+  if (s.status === 'live' || !Number.isFinite(s.downSince)) return null;
+  const since = `since ${formatClock(s.downSince, nowMs, options)} (${formatDuration(nowMs - s.downSince)})`;
+  return `${s.everLive ? 'Stream down' : 'No stream yet'} ${since} · ${statusLabel(s.status, s.retryInMs)}`;
 }

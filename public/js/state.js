@@ -1,6 +1,8 @@
 // The page's state and its one update function, applyEvent(state, event).
-// Pure: applyEvent never mutates its arguments and touches no DOM, timer or
-// network; it returns a new state (or the same object when nothing changed).
+// Pure: applyEvent never mutates its arguments and touches no DOM, timer,
+// clock or network; it returns a new state (or the same object when nothing
+// changed). Time comes in with the events (`receivedAt`, the caller's clock
+// in ms since the epoch), never from Date.now().
 //
 // Bounds: `items` (what the list holds, newest first) and `pending` (what
 // arrived while paused, newest first) each keep at most MAX_ROWS
@@ -10,18 +12,22 @@
 // Events (plain objects, `type` first):
 //   { type: 'notification', data, lastEventId?, receivedAt }
 //       data: the parsed JSON of an SSE `notification` event (any value:
-//       hostile or malformed data is normalized or dropped, never thrown on)
+//       hostile or malformed data is normalized or dropped, never thrown on);
+//       receivedAt is required (without it the notification is dropped)
 //   { type: 'reset', data, receivedAt }       SSE `reset`: drop what is shown
 //   { type: 'pause' } / { type: 'resume' }    buffer new items / show them
 //   { type: 'clear' }                         empty the list and the buffer
 //   { type: 'dismissNotice' }
 //   { type: 'visibility', hidden }            tab hidden/shown (unseen count)
-//   { type: 'status', status, retryInMs? }    connection state for display
+//   { type: 'status', status, retryInMs?, at? }  connection state for display;
+//       `at` (ms since the epoch) dates a change from or to 'live': the
+//       state keeps `downSince`, when the stream stopped being live (or when
+//       the page started, until it first is), null while live
 //   { type: 'filters', filters?, q? }         new filters; a server-side
 //       change empties the list and bumps `streamGeneration`: the caller
 //       reopens the stream fresh, with backlog.
 
-import { emptyFilters, matchesFilters, normalizeFilters, sameServerFilters } from './filters.js';
+import { emptyFilters, filtersMatcher, matchesFilters, matchesServerFilters, normalizeFilters, sameServerFilters } from './filters.js';
 
 /** Most notifications kept (and rows rendered); documented in docs/page.md. */
 export const MAX_ROWS = 500;
@@ -50,10 +56,12 @@ const text = (v) => {
  *   type, text, link } where the six payload fields are strings or null.
  * Returns null when `data` is not a JSON object. The id is data.id, else
  * `fallbackId` (the SSE id), else a synthetic one (never deduplicated).
- * A missing or unparsable time becomes `receivedAt`.
+ * A missing or unparsable time becomes `receivedAt` (ms since the epoch,
+ * required: null is returned when it is not a finite number).
  */
-export function normalizeNotification(data, { fallbackId = null, receivedAt = Date.now(), sequence = 0 } = {}) {
+export function normalizeNotification(data, { fallbackId = null, receivedAt = NaN, sequence = 0 } = {}) {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return null;
+  if (!Number.isFinite(receivedAt)) return null;
   let id = text(data.id);
   let synthetic = false;
   if (!id) id = typeof fallbackId === 'string' && fallbackId !== '' ? fallbackId : null;
@@ -77,9 +85,17 @@ export function normalizeNotification(data, { fallbackId = null, receivedAt = Da
   });
 }
 
-/** The initial state. `filters` and `q` usually come from the page URL. */
-export function createState({ filters = emptyFilters(), q = '', hidden = false } = {}) {
+/**
+ * The initial state. `filters` and `q` usually come from the page URL.
+ * `filterInPage`: the stream is not filtered by the bridge (one stream
+ * shared by tabs with different filters, shared.js), so notifications that
+ * do not pass the server-side filters are dropped here, as the bridge would.
+ */
+export function createState({ filters = emptyFilters(), q = '', hidden = false, filterInPage = false, startedAt = null } = {}) {
   return Object.freeze({
+    filterInPage: Boolean(filterInPage),
+    downSince: Number.isFinite(startedAt) ? startedAt : null, // not live since (ms), null while live or unknown
+    everLive: false,
     items: Object.freeze([]),
     pending: Object.freeze([]),
     pendingCount: 0,
@@ -101,21 +117,23 @@ export function createState({ filters = emptyFilters(), q = '', hidden = false }
 const freeze = (s) => Object.freeze(s);
 const capped = (list) => Object.freeze(list.length > MAX_ROWS ? list.slice(0, MAX_ROWS) : list);
 
+// lastId only grows (a notification is accepted only after it), and every
+// event that empties the lists may reset it: so every non-synthetic id in
+// items and pending is <= lastId, and this one comparison is the whole
+// dedupe (a scan of the 500 items per arrival cost a burst dearly).
 function isDuplicate(state, n) {
   if (n.synthetic) return false;
-  if (state.lastId !== null && compareIds(n.id, state.lastId) <= 0) return true;
-  return state.items.some((m) => m.id === n.id) || state.pending.some((m) => m.id === n.id);
+  return state.lastId !== null && compareIds(n.id, state.lastId) <= 0;
 }
 
 function onNotification(state, event) {
-  const receivedAt = Number.isFinite(event.receivedAt) ? event.receivedAt : Date.now();
   const sequence = state.sequence + 1;
   const n = normalizeNotification(event.data, {
     fallbackId: event.lastEventId ?? null,
-    receivedAt,
+    receivedAt: event.receivedAt,
     sequence,
   });
-  if (n === null || isDuplicate(state, n)) {
+  if (n === null || isDuplicate(state, n) || (state.filterInPage && !matchesServerFilters(n, state.filters))) {
     return state.accepted === null ? state : freeze({ ...state, accepted: null });
   }
   const next = { ...state, sequence, accepted: n };
@@ -145,7 +163,7 @@ function onReset(state, event) {
       kind: 'reset',
       reason: typeof data.reason === 'string' ? data.reason : 'unknown',
       message: typeof data.message === 'string' ? data.message : '',
-      at: Number.isFinite(event.receivedAt) ? event.receivedAt : Date.now(),
+      at: Number.isFinite(event.receivedAt) ? event.receivedAt : null, // null: time unknown
     }),
   });
 }
@@ -195,7 +213,11 @@ export function applyEvent(state, event) {
       if (!STATUSES.has(event.status)) return state;
       const retryInMs = Number.isFinite(event.retryInMs) ? event.retryInMs : null;
       if (state.status === event.status && state.retryInMs === retryInMs) return freeze(base);
-      return freeze({ ...base, status: event.status, retryInMs });
+      const live = event.status === 'live';
+      let { downSince } = state;
+      if (live) downSince = null;
+      else if (state.status === 'live' || downSince === null) downSince = Number.isFinite(event.at) ? event.at : null;
+      return freeze({ ...base, status: event.status, retryInMs, downSince, everLive: state.everLive || live });
     }
     case 'filters': {
       const filters = event.filters === undefined ? state.filters : normalizeFilters(event.filters);
@@ -221,5 +243,5 @@ export function applyEvent(state, event) {
 
 /** The notifications the list shows: items passing the filters, newest first. */
 export function visibleItems(state) {
-  return state.items.filter((n) => matchesFilters(n, state.filters, state.q));
+  return state.items.filter(filtersMatcher(state.filters, state.q));
 }

@@ -65,10 +65,14 @@ export class StreamManager {
     this.status = null;
   }
 
-  /** Opens the stream fresh (with backlog), forgetting any position. */
-  start() {
+  /**
+   * Opens the stream fresh (with backlog), forgetting any position; or, given
+   * `lastEventId` (a string), resuming right after it (a tab taking over the
+   * shared stream, shared.js).
+   */
+  start(lastEventId = null) {
     this.stopped = false;
-    this.lastEventId = null;
+    this.lastEventId = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : null;
     this.attempt = 0;
     this.everOpened = false;
     this.open();

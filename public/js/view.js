@@ -12,6 +12,7 @@
 
 import {
   countLabel,
+  downBanner,
   formatClock,
   formatRelative,
   newCountLabel,
@@ -31,6 +32,8 @@ const KNOWN_PROJECTS = ['Nasqueron'];
 const NO_GROUP = '__none__'; // the <option> for group "" (the empty group)
 const SEVERAL = '__several__'; // the <option> for several values from the URL
 const SEARCH_DEBOUNCE_MS = 200;
+const ANIMATE_MAX = 5; // at most this many new rows in one render slide in
+const BUILD_SLICE_MS = 8; // building rows stops after this long and goes on in a next task
 
 const RESET_REASONS = {
   'unknown-last-event-id': 'the server no longer knew where this page had stopped',
@@ -56,11 +59,22 @@ function sameList(a, b) {
 }
 
 /**
- * Binds the page. `handlers`: onFilters({ filters?, q? }), onPauseToggle(),
- * onResume(), onClear(), onDismissNotice(), onDesktopToggle(). `options`:
- * { locale, timeZone } for dates (undefined: the browser's).
+ * Takes over the page's elements. `options`: { locale, timeZone } for dates
+ * (undefined: the browser's), kiosk (the wall-screen mode). The user's actions reach the handlers given
+ * to bind(): onFilters({ filters?, q? }), onPauseToggle(), onResume(),
+ * onClear(), onDismissNotice(), onDesktopToggle(); before bind() they are
+ * ignored.
  */
-export function createView(doc, handlers, options = {}) {
+export function createView(doc, options = {}) {
+  const noop = () => {};
+  let handlers = {
+    onFilters: noop,
+    onPauseToggle: noop,
+    onResume: noop,
+    onClear: noop,
+    onDismissNotice: noop,
+    onDesktopToggle: noop,
+  };
   const $ = (id) => doc.getElementById(id);
   const ui = {
     status: $('status'),
@@ -83,14 +97,29 @@ export function createView(doc, handlers, options = {}) {
     list: $('notifications'),
     empty: $('empty'),
     announcer: $('announcer'),
+    banner: $('banner'),
+    bannerText: $('banner-text'),
   };
+  const kiosk = Boolean(options.kiosk);
+  // Wall-screen mode: no controls, larger type (style.css), a banner while down.
+  if (kiosk) doc.documentElement.classList.add('kiosk');
   const dateOptions = { locale: options.locale, timeZone: options.timeZone };
+  const win = doc.defaultView;
+  const clock = options.clock ?? (() => win.performance.now()); // for the build budget only
   const rows = new Map(); // id -> { li, time, age, ms }
+  let buildTimer = null; // continues building rows after a slice ran out of time
+  let shownCount = 0; // how many notifications pass the filters
+  let lastNow = 0; // the time of the last render
   let last = null; // the state last rendered
   let lastOptions = { services: [], groups: [], projects: [] };
   let searchTimer = null;
 
   // --- user input -> handlers ----------------------------------------------
+
+  /** Routes the user's actions to `h` (the controller's handlers). */
+  function bind(h) {
+    handlers = { ...handlers, ...h };
+  }
 
   const current = () => last;
   const filtersWith = (key, values) => ({ ...current().filters, [key]: values });
@@ -241,8 +270,14 @@ export function createView(doc, handlers, options = {}) {
     return { li, time, age, ms: n.timeMs };
   }
 
-  function renderList(state, now) {
-    const visible = visibleItems(state);
+  // Makes the list show `visible` (newest first): drops rows no longer
+  // wanted, builds missing ones newest first for at most BUILD_SLICE_MS, and
+  // leaves the rest for a next task (a burst of 500 new rows would otherwise
+  // hold the main thread for hundreds of ms). Rows in the list are always a
+  // subsequence of `visible`, in order, never more than MAX_ROWS.
+  function renderList(visible, now) {
+    if (buildTimer !== null) win.clearTimeout(buildTimer);
+    buildTimer = null;
     const wanted = new Set(visible.map((n) => n.id));
     for (const [id, row] of rows) {
       if (!wanted.has(id)) {
@@ -250,17 +285,36 @@ export function createView(doc, handlers, options = {}) {
         rows.delete(id);
       }
     }
+    // A few arrivals slide in; a burst (the backlog, a reconnect) just appears.
+    let missing = 0;
+    for (const n of visible) if (!rows.has(n.id)) missing += 1;
+    const animate = rows.size > 0 && missing <= ANIMATE_MAX;
+    const deadline = clock() + BUILD_SLICE_MS;
     let cursor = ui.list.firstElementChild;
+    let deferred = false;
     for (const n of visible) {
       let row = rows.get(n.id);
       if (!row) {
+        if (deferred || clock() > deadline) {
+          deferred = true;
+          continue;
+        }
         row = buildRow(n, now);
         rows.set(n.id, row);
+        if (animate) {
+          row.li.classList.add('entry--new');
+          row.li.addEventListener('animationend', () => row.li.classList.remove('entry--new'), { once: true });
+        }
       }
       if (row.li === cursor) cursor = cursor.nextElementSibling;
       else ui.list.insertBefore(row.li, cursor);
     }
-    return visible.length;
+    if (deferred) {
+      buildTimer = win.setTimeout(() => {
+        buildTimer = null;
+        renderList(visibleItems(last), lastNow);
+      }, 0);
+    }
   }
 
   function renderCounts(state, shown) {
@@ -280,19 +334,20 @@ export function createView(doc, handlers, options = {}) {
     }
   }
 
-  function renderNotice(state) {
+  function renderNotice(state, now) {
     const notice = state.notice;
     ui.notice.hidden = notice === null;
     if (notice === null) return;
     const why = RESET_REASONS[notice.reason] ?? `reason: ${notice.reason}`;
-    const at = formatClock(notice.at, Date.now(), dateOptions);
-    ui.noticeText.textContent = `The stream was reset at ${at} (${why}): the list starts again from the server's recent history, so notifications from before may be missing.`;
+    const at = notice.at === null ? '' : ` at ${formatClock(notice.at, now, dateOptions)}`;
+    ui.noticeText.textContent = `The stream was reset${at} (${why}): the list starts again from the server's recent history, so notifications from before may be missing.`;
   }
 
   /** Renders `state`; cheap when little changed. */
   function render(state, now = Date.now()) {
     const prev = last;
     last = state;
+    lastNow = now;
     ui.status.dataset.state = state.status;
     ui.statusText.textContent = statusLabel(state.status, state.retryInMs);
 
@@ -306,24 +361,37 @@ export function createView(doc, handlers, options = {}) {
     if (!prev || prev.filters !== state.filters || prev.q !== state.q || prev.items !== state.items) {
       renderFilters(state);
     }
-    let shown;
     if (!prev || prev.items !== state.items || prev.filters !== state.filters || prev.q !== state.q) {
-      shown = renderList(state, now);
-    } else {
-      shown = rows.size;
+      shownCount = visibleItems(state);
+      renderList(shownCount, now);
+      shownCount = shownCount.length;
     }
-    renderCounts(state, shown);
-    if (!prev || prev.notice !== state.notice) renderNotice(state);
+    renderCounts(state, shownCount);
+    if (!prev || prev.notice !== state.notice) renderNotice(state, now);
+    renderBanner(state, now);
     setTitle(state.unseen);
+  }
+
+  function renderBanner(state, now) {
+    const text = kiosk && state ? downBanner(state, now, dateOptions) : null;
+    ui.banner.hidden = text === null;
+    if (text !== null && ui.bannerText.textContent !== text) ui.bannerText.textContent = text;
   }
 
   /** Refreshes every row's relative age (call every ~30 s). */
   function refreshTimes(now = Date.now()) {
+    // Only what changed is written: a refresh of 500 rows touches the few
+    // labels whose words moved on, not 1,500 nodes every 30 s.
+    const set = (node, text) => {
+      if (node.textContent !== text) node.textContent = text;
+    };
     for (const row of rows.values()) {
-      row.age.textContent = formatRelative(row.ms, now);
-      row.time.setAttribute('title', timeTitle(row.ms, now, dateOptions));
-      row.time.textContent = formatClock(row.ms, now, dateOptions);
+      set(row.age, formatRelative(row.ms, now));
+      set(row.time, formatClock(row.ms, now, dateOptions));
+      const title = timeTitle(row.ms, now, dateOptions);
+      if (row.time.getAttribute('title') !== title) row.time.setAttribute('title', title);
     }
+    renderBanner(last, now);
   }
 
   function setTitle(unseen) {
@@ -350,14 +418,18 @@ export function createView(doc, handlers, options = {}) {
     ui.desktop.setAttribute('title', title);
   }
 
-  /** The page cannot start (bad stream URL): say why, in place of the status. */
-  function showFatal(message) {
+  /**
+   * The page cannot start: say why, in place of the list. `status`: 'error'
+   * (a bad stream URL in the configuration) or 'refused' (a ?stream= link
+   * to an origin not allowed).
+   */
+  function showFatal(message, status = 'error') {
     ui.status.dataset.state = 'error';
-    ui.statusText.textContent = statusLabel('error');
+    ui.statusText.textContent = statusLabel(status);
     ui.empty.hidden = false;
     ui.empty.textContent = message;
   }
 
-  return { render, refreshTimes, setTitle, announce, setDesktop, showFatal };
+  return { bind, render, refreshTimes, setTitle, announce, setDesktop, showFatal };
 }
 

@@ -43,75 +43,99 @@ describe('controls', { skip: skip ?? false }, () => {
     await mock?.stop();
   });
 
-  test('a bookmarked ?service=Jenkins shows only Jenkins, filtered by the bridge; changing filters rewrites the URL', async () => {
-    const { context, page, errors } = await openPage(browser);
-    try {
-      await page.goto(`${bridge.url}/?service=Jenkins`);
-      const jenkins = textsOf((f) => f.service === 'Jenkins');
-      await waitForTexts(page, jenkins);
-      await waitForStatus(page, /^Live$/);
-      assert.equal(await page.$eval('#filter-service', (s) => s.value), 'Jenkins');
-      let rec = await recorded(page);
-      assert.deepEqual(new URL(rec.urls[0]).searchParams.getAll('service'), ['Jenkins']);
+  // Two ways to the same view: the tabs' shared stream (Chromium has
+  // BroadcastChannel and Web Locks: one unfiltered stream, filters applied in
+  // the page) and the fallback without them (the bridge filters the stream,
+  // a filter change reopens it).
+  const posted = []; // by the tests below, oldest first: the mock keeps them for the next test
+  const post = async (n) => {
+    await postNotification(mock, n);
+    posted.push(n);
+  };
+  const postedTexts = (pred) => posted.filter(pred).map((n) => n.text).reverse();
 
-      // Server-side: a GitHub notification never reaches the page; a Jenkins one does.
-      await postNotification(mock, { service: 'GitHub', group: 'ops', type: 'push', text: 'filtered out', link: '' });
-      await postNotification(mock, { service: 'Jenkins', group: 'ci', type: 'started', text: 'jenkins live', link: '' });
-      await waitForTexts(page, ['jenkins live', ...jenkins]);
+  for (const shared of [true, false]) {
+    const mode = shared ? 'shared stream' : 'one stream per tab';
 
-      // Choose GitHub: URL changes, the stream is reopened fresh with the new filter.
-      await page.selectOption('#filter-service', 'GitHub');
-      await page.waitForFunction(() => new URLSearchParams(location.search).get('service') === 'GitHub');
-      const github = ['filtered out', ...textsOf((f) => f.service === 'GitHub')];
-      await waitForTexts(page, github);
-      rec = await recorded(page);
-      assert.equal(rec.urls.length, 2);
-      const reopened = new URL(rec.urls[1]).searchParams;
-      assert.deepEqual(reopened.getAll('service'), ['GitHub']);
-      assert.equal(reopened.get('backlog'), '100');
-      assert.equal(reopened.get('lastEventId'), null);
-      assert.equal(rec.overlaps, 0);
+    test(`${mode}: a bookmarked ?service=Jenkins shows only Jenkins; changing filters rewrites the URL`, async () => {
+      const { context, page, errors } = await openPage(browser, { share: shared });
+      try {
+        await page.goto(`${bridge.url}/?service=Jenkins`);
+        const jenkins = [...postedTexts((n) => n.service === 'Jenkins'), ...textsOf((f) => f.service === 'Jenkins')];
+        await waitForTexts(page, jenkins);
+        await waitForStatus(page, /^Live$/);
+        assert.equal(await page.$eval('#filter-service', (s) => s.value), 'Jenkins');
+        let rec = await recorded(page);
+        const first = new URL(rec.urls[0]).searchParams;
+        assert.deepEqual(first.getAll('service'), shared ? [] : ['Jenkins']);
+        assert.equal(first.get('backlog'), shared ? '500' : '100');
 
-      // Free text is client-side: URL has q, no new stream.
-      await page.fill('#filter-q', 'pull request');
-      await page.waitForFunction(() => new URLSearchParams(location.search).get('q') === 'pull request');
-      await waitForRows(page, 1);
-      assert.match((await rowTexts(page))[0], /opened pull request #58/);
-      assert.equal((await recorded(page)).urls.length, 2);
-      assert.match(await page.textContent('#count'), /1 of \d+ notifications match/);
+        // A GitHub notification is never shown; a Jenkins one is.
+        await post({ service: 'GitHub', group: 'ops', type: 'push', text: `filtered out ${mode}`, link: '' });
+        await post({ service: 'Jenkins', group: 'ci', type: 'started', text: `jenkins live ${mode}`, link: '' });
+        await waitForTexts(page, [`jenkins live ${mode}`, ...jenkins]);
 
-      // Group "(no group)" is group= in the URL and on the stream.
-      await page.fill('#filter-q', '');
-      await page.selectOption('#filter-group', '__none__');
-      await page.waitForFunction(() => new URLSearchParams(location.search).has('group'));
-      assert.equal(new URL(page.url()).searchParams.get('group'), '');
-      await waitForTexts(page, ['dereckson pushed 1 commit to sandbox (master)']);
+        // Choose GitHub: the URL changes; the list starts again with the new filter.
+        await page.selectOption('#filter-service', 'GitHub');
+        await page.waitForFunction(() => new URLSearchParams(location.search).get('service') === 'GitHub');
+        const github = [...postedTexts((n) => n.service === 'GitHub'), ...textsOf((f) => f.service === 'GitHub')];
+        await waitForTexts(page, github);
+        rec = await recorded(page);
+        if (shared) {
+          assert.equal(rec.urls.length, 1, 'the shared stream is not reopened: the page filters what it has');
+        } else {
+          assert.equal(rec.urls.length, 2);
+          const reopened = new URL(rec.urls[1]).searchParams;
+          assert.deepEqual(reopened.getAll('service'), ['GitHub']);
+          assert.equal(reopened.get('backlog'), '100');
+          assert.equal(reopened.get('lastEventId'), null);
+        }
+        assert.equal(rec.overlaps, 0);
+        const streams = rec.urls.length;
 
-      // Reset: no filter in the URL, everything back.
-      await page.click('#filter-reset');
-      await page.waitForFunction(() => location.search === '');
-      await waitForRows(page, fixtureTexts().length + 2);
-      assert.equal((await recorded(page)).overlaps, 0);
-      assert.deepEqual(errors, []);
-    } finally {
-      await context.close();
-    }
-  });
+        // Free text is client-side: URL has q, no new stream.
+        await page.fill('#filter-q', 'pull request');
+        await page.waitForFunction(() => new URLSearchParams(location.search).get('q') === 'pull request');
+        await waitForRows(page, 1);
+        assert.match((await rowTexts(page))[0], /opened pull request #58/);
+        assert.equal((await recorded(page)).urls.length, streams);
+        assert.match(await page.textContent('#count'), /1 of \d+ notifications match/);
 
-  test('a bookmarked view with several filters and free text', async () => {
-    const { context, page } = await openPage(browser);
-    try {
-      await page.goto(`${bridge.url}/?project=Nasqueron&group=docker&q=etherpad`);
-      await waitForTexts(page, ['Image build by Docker Hub registry failure: nasqueron/etherpad']);
-      assert.equal(await page.inputValue('#filter-q'), 'etherpad');
-      assert.equal(await page.inputValue('#filter-project'), 'Nasqueron');
-      assert.equal(await page.$eval('#filter-group', (s) => s.value), 'docker');
-      const stream = new URL((await recorded(page)).urls[0]).searchParams;
-      assert.deepEqual([stream.get('project'), stream.get('group'), stream.get('q')], ['Nasqueron', 'docker', null]);
-    } finally {
-      await context.close();
-    }
-  });
+        // Group "(no group)" is group= in the URL (and on the stream, unless shared).
+        await page.fill('#filter-q', '');
+        await page.selectOption('#filter-group', '__none__');
+        await page.waitForFunction(() => new URLSearchParams(location.search).has('group'));
+        assert.equal(new URL(page.url()).searchParams.get('group'), '');
+        await waitForTexts(page, ['dereckson pushed 1 commit to sandbox (master)']);
+
+        // Reset: no filter in the URL, everything back (what each test posted too).
+        await page.click('#filter-reset');
+        await page.waitForFunction(() => location.search === '');
+        await page.waitForFunction((n) => document.querySelectorAll('#notifications > li').length >= n, fixtureTexts().length + 2);
+        const texts = await rowTexts(page);
+        assert.deepEqual(texts.slice(0, 2), [`jenkins live ${mode}`, `filtered out ${mode}`]);
+        assert.equal((await recorded(page)).overlaps, 0);
+        assert.deepEqual(errors, []);
+      } finally {
+        await context.close();
+      }
+    });
+
+    test(`${mode}: a bookmarked view with several filters and free text`, async () => {
+      const { context, page } = await openPage(browser, { share: shared });
+      try {
+        await page.goto(`${bridge.url}/?project=Nasqueron&group=docker&q=etherpad`);
+        await waitForTexts(page, ['Image build by Docker Hub registry failure: nasqueron/etherpad']);
+        assert.equal(await page.inputValue('#filter-q'), 'etherpad');
+        assert.equal(await page.inputValue('#filter-project'), 'Nasqueron');
+        assert.equal(await page.$eval('#filter-group', (s) => s.value), 'docker');
+        const stream = new URL((await recorded(page)).urls[0]).searchParams;
+        assert.deepEqual([stream.get('project'), stream.get('group'), stream.get('q')], shared ? [null, null, null] : ['Nasqueron', 'docker', null]);
+      } finally {
+        await context.close();
+      }
+    });
+  }
 
   test('pause buffers new notifications with a visible count; resume shows them; clear empties the list', async () => {
     const { context, page } = await openPage(browser);

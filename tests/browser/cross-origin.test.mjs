@@ -1,7 +1,9 @@
 // The page published as plain files on another site (as on
 // infra.nasqueron.org), reading the bridge's stream cross-origin: through
-// ?stream=, and through the <meta name="notifications-stream"> tag under a
-// base path; an origin the bridge does not list gets nothing.
+// ?stream= (to an origin the page's configuration allows), and through the
+// <meta name="notifications-stream"> tag under a base path; a ?stream= link
+// to an origin the page does not allow is refused before any request; an
+// origin the bridge does not list gets nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -29,18 +31,25 @@ describe('published on another origin', { skip: skip ?? false }, () => {
   let site;
   let subsite;
   let stranger;
+  let plain;
   before(async () => {
     browser = await launchBrowser();
     mock = await startMock();
-    site = await startStaticServer();
     let streamUrl = '';
+    let bridgeOrigin = '';
+    // The deployment's allow-list for ?stream= (same-origin only when empty).
+    const allowBridge = (html) =>
+      html.replace('<meta name="notifications-stream-origins" content="">', `<meta name="notifications-stream-origins" content="${bridgeOrigin}">`);
+    site = await startStaticServer({ rewriteIndex: allowBridge });
     subsite = await startStaticServer({
       base: '/notifications/',
       rewriteIndex: (html) => html.replace('<meta name="notifications-stream" content="">', `<meta name="notifications-stream" content="${streamUrl}">`),
     });
-    stranger = await startStaticServer();
+    stranger = await startStaticServer({ rewriteIndex: allowBridge });
+    plain = await startStaticServer();
     bridge = await startBridge(mock, { allowOrigin: [site.url, subsite.url] });
     streamUrl = `${bridge.url}/events`;
+    bridgeOrigin = bridge.url;
   });
   after(async () => {
     await browser?.close();
@@ -49,6 +58,7 @@ describe('published on another origin', { skip: skip ?? false }, () => {
     await site?.close();
     await subsite?.close();
     await stranger?.close();
+    await plain?.close();
   });
 
   test('?stream= points the page at the bridge; the stream is read cross-origin, live', async () => {
@@ -85,6 +95,29 @@ describe('published on another origin', { skip: skip ?? false }, () => {
       await waitForStatus(page, /^Live$/);
       await page.waitForFunction((n) => document.querySelectorAll('#notifications > li').length >= n, fixtureTexts().length);
       assert.ok((await recorded(page)).urls[0].startsWith(`${bridge.url}/events?`));
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('a ?stream= link to an origin the page does not allow (same-origin by default) is refused: a message, no connection', async () => {
+    const { context, page, errors, requests } = await openPage(browser);
+    try {
+      await page.goto(`${plain.url}/?stream=${encodeURIComponent(`${bridge.url}/events`)}`);
+      await waitForStatus(page, /^Stream refused$/, 5000);
+      const message = await page.textContent('#empty');
+      assert.equal(
+        message,
+        `Refused: this link's ?stream= points the page at ${bridge.url}, which its configuration does not allow (allowed: ${plain.url}). Open the page without ?stream= to see its own notifications.`,
+      );
+      assert.equal(await page.isVisible('#empty'), true);
+      await page.waitForTimeout(500);
+      const rec = await recorded(page);
+      assert.deepEqual(rec.urls, [], 'no EventSource was opened');
+      assert.deepEqual(requests.filter((u) => new URL(u).origin === bridge.url), [], 'no request reached the other origin');
+      assert.equal((await rowIds(page)).length, 0);
+      // The same page without ?stream= is its own stream (none here: nothing to refuse).
       assert.deepEqual(errors, []);
     } finally {
       await context.close();

@@ -127,12 +127,12 @@ export async function startMock({ port = 0, extra = [] } = {}) {
 }
 
 /** notifications-bridge polling `mock`, on `port` (0: a free one). */
-export async function startBridge(mock, { port = 0, allowOrigin = [], extra = [] } = {}) {
+export async function startBridge(mock, { port = 0, allowOrigin = [], pollInterval = POLL_INTERVAL_S, extra = [] } = {}) {
   const args = [
     '--delivery-url', `${mock.url}/delivery`,
     '--listen', `127.0.0.1:${port}`,
     '--public-dir', PUBLIC_DIR,
-    '--poll-interval', String(POLL_INTERVAL_S),
+    '--poll-interval', String(pollInterval),
     ...allowOrigin.flatMap((o) => ['--allow-origin', o]),
     ...extra,
   ];
@@ -331,14 +331,39 @@ function instrument() {
     cspViolations: [],
     desktop: [],
     permissionRequests: 0,
+    received: 0, // notification events delivered by this page's EventSources
   };
   window.__nb = record;
+  // Main-thread tasks over 50 ms (Long Tasks API) and long animation frames
+  // (task + rendering), and the most rows the list ever held at once.
+  record.longTasks = [];
+  record.longFrames = [];
+  record.maxRows = 0;
+  for (const [type, list] of [['longtask', record.longTasks], ['long-animation-frame', record.longFrames]]) {
+    try {
+      new PerformanceObserver((entries) => {
+        for (const e of entries.getEntries()) list.push({ start: Math.round(e.startTime), duration: Math.round(e.duration) });
+      }).observe({ type, buffered: true });
+    } catch {
+      // not supported by this browser
+    }
+  }
+  document.addEventListener('DOMContentLoaded', () => {
+    const list = document.getElementById('notifications');
+    if (!list) return;
+    new MutationObserver(() => {
+      record.maxRows = Math.max(record.maxRows, list.childElementCount);
+    }).observe(list, { childList: true });
+  });
   const Native = window.EventSource;
   class RecordingEventSource extends Native {
     constructor(url, init) {
       const alive = record.sources.filter((s) => s.readyState !== 2).length;
       if (alive > 0) record.overlaps += 1;
       super(url, init);
+      this.addEventListener('notification', () => {
+        record.received += 1;
+      });
       record.sources.push(this);
       record.urls.push(String(url));
     }
@@ -377,14 +402,22 @@ function instrument() {
   window.Notification = FakeNotification;
 }
 
+// A browser without BroadcastChannel and Web Locks: each tab its own stream.
+function withoutSharing() {
+  delete window.BroadcastChannel;
+  Object.defineProperty(Navigator.prototype, 'locks', { configurable: true, get: () => undefined });
+}
+
 /**
- * A fresh context and page with the instrumentation above; collects page
+ * A fresh context and page with the instrumentation above (`share: false`:
+ * without BroadcastChannel and Web Locks, the fallback); collects page
  * errors, dialogs and requests. Returns { context, page, errors, dialogs,
  * requests }.
  */
-export async function openPage(browser, { width = 1280, height = 900 } = {}) {
+export async function openPage(browser, { width = 1280, height = 900, share = true } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, locale: 'en-GB', timezoneId: 'Europe/Paris' });
   await context.addInitScript(instrument);
+  if (!share) await context.addInitScript(withoutSharing);
   const page = await context.newPage();
   const errors = [];
   const dialogs = [];
@@ -399,6 +432,75 @@ export async function openPage(browser, { width = 1280, height = 900 } = {}) {
   });
   page.on('request', (r) => requests.push(r.url()));
   return { context, page, errors, dialogs, requests };
+}
+
+/**
+ * Posts `count` notifications through the mock's gate, `concurrency` at a
+ * time, `make(i)` giving the body of the i-th (0-based). Resolves to their
+ * ids in the order the mock numbered them (ascending).
+ */
+export async function postMany(mock, count, make, { concurrency = 16 } = {}) {
+  const ids = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next;
+      next += 1;
+      ids.push((await postNotification(mock, make(i))).id);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return ids.sort((a, b) => (a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Records a Chromium trace of `page` (devtools.timeline) until stop(), which
+ * resolves to the tasks of the page's main thread: [{ at, wall, cpu }] in
+ * ms (`cpu`: the thread's CPU time, which a busy machine does not inflate;
+ * `wall`: what the Long Tasks API would see).
+ */
+export async function traceMainThread(context, page) {
+  const cdp = await context.newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+  // The tasks ("toplevel") and the frames' processes (the disabled-by-default
+  // timeline) add little to what they measure; NB_TRACE_DETAIL=1 adds what
+  // ran inside long tasks, at the price of tracing every function call.
+  const detail = process.env.NB_TRACE_DETAIL ? ',devtools.timeline,v8,disabled-by-default-v8.gc' : '';
+  await cdp.send('Tracing.start', { categories: `toplevel,disabled-by-default-devtools.timeline${detail}`, transferMode: 'ReportEvents' });
+  const origin = new URL(page.url()).origin;
+  return {
+    async stop() {
+      const complete = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+      await cdp.send('Tracing.end');
+      await complete;
+      await cdp.detach().catch(() => {});
+      // The renderer whose main thread ran the page's scripts.
+      // The main thread of the renderer showing the page's frame.
+      const frames = events.filter((e) => e.name === 'TracingStartedInBrowser').flatMap((e) => e.args?.data?.frames ?? []);
+      const pids = new Set(frames.filter((f) => String(f.url ?? '').startsWith(origin)).map((f) => f.processId));
+      const mains = events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+      const main = mains.find((m) => pids.has(m.pid)) ?? (mains.length === 1 ? mains[0] : undefined);
+      if (!main) throw new Error('no renderer main thread ran the page in the trace');
+      const onMain = events.filter((e) => e.ph === 'X' && e.pid === main.pid && e.tid === main.tid);
+      const tasks = onMain.filter((e) => e.name === 'ThreadControllerImpl::RunTask');
+      if (tasks.length === 0) throw new Error('no task of the page main thread in the trace');
+      const t0 = tasks.length ? tasks[0].ts : 0;
+      return tasks.map((t) => {
+        const task = { at: Math.round((t.ts - t0) / 1000), wall: t.dur / 1000, cpu: (t.tdur ?? t.dur) / 1000 };
+        if (task.cpu > 50) {
+          // What a long one did: CPU by event name, for the failure message.
+          const inside = new Map();
+          for (const e of onMain) {
+            if (e === t || e.ts < t.ts || e.ts + (e.dur ?? 0) > t.ts + t.dur) continue;
+            inside.set(e.name, (inside.get(e.name) ?? 0) + (e.tdur ?? 0) / 1000);
+          }
+          task.inside = Object.fromEntries([...inside].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => [k, Math.round(v)]));
+        }
+        return task;
+      });
+    },
+  };
 }
 
 /** Texts of the rows in display order (newest first). */
@@ -448,6 +550,9 @@ export async function recorded(page) {
     cspViolations: window.__nb.cspViolations,
     desktop: window.__nb.desktop,
     permissionRequests: window.__nb.permissionRequests,
+    longTasks: window.__nb.longTasks,
+    longFrames: window.__nb.longFrames,
+    maxRows: window.__nb.maxRows,
   }));
 }
 

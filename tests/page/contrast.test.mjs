@@ -50,6 +50,7 @@ const pairs = [
   ['on-warning', 'warning', '"12 new" button, skip link'],
   ['warning', 'bg', 'warning accents as text'],
   ['alert', 'bg', 'alert accents as text'],
+  ['on-warning', 'alert', 'wall-screen banner: stream down'],
   ['badge-github-fg', 'badge-github-bg', 'GitHub badge'],
   ['badge-jenkins-fg', 'badge-jenkins-bg', 'Jenkins badge'],
   ['badge-phabricator-fg', 'badge-phabricator-bg', 'Phabricator badge'],

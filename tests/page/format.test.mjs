@@ -3,7 +3,9 @@ import { test } from 'node:test';
 
 import {
   countLabel,
+  downBanner,
   formatClock,
+  formatDuration,
   formatFull,
   formatRelative,
   newCountLabel,
@@ -105,9 +107,36 @@ test('pageTitle, newCountLabel, countLabel', () => {
 
 test('statusLabel is words, not only a colour', () => {
   assert.equal(statusLabel('live'), 'Live');
+  assert.equal(statusLabel('refused'), 'Stream refused');
   assert.equal(statusLabel('connecting'), 'Connecting…');
   assert.equal(statusLabel('reconnecting'), 'Reconnecting…');
   assert.equal(statusLabel('reconnecting', 4200), 'Reconnecting in 4 s…');
   assert.equal(statusLabel('reconnecting', 200), 'Reconnecting in 1 s…');
   assert.equal(statusLabel('offline'), 'Offline');
+});
+
+test('formatDuration', () => {
+  assert.equal(formatDuration(0), '0 s');
+  assert.equal(formatDuration(45_999), '45 s');
+  assert.equal(formatDuration(12 * 60_000 + 5), '12 min');
+  assert.equal(formatDuration(2 * 3_600_000), '2 h');
+  assert.equal(formatDuration(2 * 3_600_000 + 5 * 60_000), '2 h 5 min');
+  assert.equal(formatDuration(86_400_000), '1 day');
+  assert.equal(formatDuration(3 * 86_400_000 + 4 * 3_600_000), '3 days 4 h');
+  assert.equal(formatDuration(-5), '0 s');
+  assert.equal(formatDuration(NaN), '0 s');
+});
+
+test('downBanner says since when the stream is down, and what the page does about it', () => {
+  const UTC = { locale: 'en-GB', timeZone: 'UTC' };
+  const down = Date.parse('2026-11-28T14:03:27Z');
+  const now = down + 12 * 60_000;
+  assert.equal(downBanner({ status: 'live', downSince: null, everLive: true }, now, UTC), null);
+  assert.equal(downBanner({ status: 'reconnecting', downSince: null, everLive: true }, now, UTC), null);
+  assert.equal(
+    downBanner({ status: 'reconnecting', retryInMs: 8000, downSince: down, everLive: true }, now, UTC),
+    'Stream down since 14:03:27 (12 min) · Reconnecting in 8 s…',
+  );
+  assert.equal(downBanner({ status: 'connecting', retryInMs: null, downSince: down, everLive: false }, down + 3000, UTC), 'No stream yet since 14:03:27 (3 s) · Connecting…');
+  assert.equal(downBanner({ status: 'offline', downSince: down, everLive: true }, down + 86_400_000 + 3_600_000, UTC), 'Stream down since 28 Nov, 14:03 (1 day 1 h) · Offline');
 });

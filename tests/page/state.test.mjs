@@ -45,10 +45,43 @@ test('normalizeNotification keeps strings, nulls the rest, never throws', () => 
 });
 
 test('normalizeNotification falls back to the SSE id, then a synthetic one', () => {
-  assert.equal(normalizeNotification({ text: 'a' }, { fallbackId: 'e5' }).id, 'e5');
+  assert.equal(normalizeNotification({ text: 'a' }, { fallbackId: 'e5', receivedAt: 5 }).id, 'e5');
   const s = normalizeNotification({ text: 'a' }, { receivedAt: 5, sequence: 2 });
   assert.equal(s.synthetic, true);
   assert.equal(s.id, 'local-5-2');
+});
+
+test('time is passed in, never read from a clock: no receivedAt, no notification', () => {
+  assert.equal(normalizeNotification({ id: 'a', text: 'a' }), null);
+  assert.equal(normalizeNotification({ id: 'a', text: 'a' }, { receivedAt: NaN }), null);
+  const s = applyEvent(createState(), { type: 'notification', data: payload(1), lastEventId: id(1) });
+  assert.deepEqual(s.items, []);
+  assert.equal(s.accepted, null);
+  // The time of a notification without one is its receivedAt, exactly.
+  const n = normalizeNotification({ id: 'b' }, { receivedAt: Date.UTC(2030, 0, 2, 3, 4, 5) });
+  assert.equal(n.time, '2030-01-02T03:04:05.000Z');
+  // A reset without receivedAt has a notice with no time, not "now".
+  const r = applyEvent(feed(createState(), [1]), { type: 'reset', data: { reason: 'upstream-reset' } });
+  assert.equal(r.notice.at, null);
+  assert.equal(applyEvent(createState(), { type: 'reset', data: {}, receivedAt: 42 }).notice.at, 42);
+});
+
+test('state.js reads no clock', async () => {
+  const { readFileSync } = await import('node:fs');
+  const src = readFileSync(new URL('../../public/js/state.js', import.meta.url), 'utf8').replace(/\/\/.*$/gm, '');
+  assert.doesNotMatch(src, /Date\.now|new Date\(\)|performance\.now/);
+});
+
+test('filterInPage: an unfiltered (shared) stream is filtered here as the bridge would', () => {
+  let s = createState({ filters: { service: ['jenkins'], key: ['*.ci.#'] }, filterInPage: true });
+  s = arrive(s, 1, { service: 'Jenkins', group: 'ci' });
+  s = arrive(s, 2, { service: 'GitHub', group: 'ci' });
+  s = arrive(s, 3, { service: 'Jenkins', group: 'ops' });
+  assert.deepEqual(ids(s.items), [id(1)]);
+  assert.equal(s.accepted, null);
+  // Without it, the bridge filtered already: everything received is kept.
+  const b = arrive(arrive(createState({ filters: { service: ['Jenkins'] } }), 1, { service: 'GitHub' }), 2, { service: 'Jenkins' });
+  assert.equal(b.items.length, 2);
 });
 
 test('notifications show newest first', () => {
@@ -178,6 +211,28 @@ test('unseen counts what arrives while hidden and passes the filters', () => {
   assert.equal(s.unseen, 0);
   s = arrive(s, 3, { text: 'deploy again' });
   assert.equal(s.unseen, 0);
+});
+
+test('downSince: when the stream stopped being live (or the page started), null while live', () => {
+  let s = createState({ startedAt: 100 });
+  assert.equal(s.downSince, 100);
+  assert.equal(s.everLive, false);
+  s = applyEvent(s, { type: 'status', status: 'connecting', at: 150 });
+  assert.equal(s.downSince, 100, 'still the start: never live yet');
+  s = applyEvent(s, { type: 'status', status: 'live', at: 200 });
+  assert.equal(s.downSince, null);
+  assert.equal(s.everLive, true);
+  s = applyEvent(s, { type: 'status', status: 'reconnecting', at: 300 });
+  assert.equal(s.downSince, 300);
+  s = applyEvent(s, { type: 'status', status: 'reconnecting', retryInMs: 2000, at: 400 });
+  s = applyEvent(s, { type: 'status', status: 'offline', at: 500 });
+  assert.equal(s.downSince, 300, 'down since it left live, whatever came next');
+  s = applyEvent(s, { type: 'status', status: 'live', at: 600 });
+  assert.equal(s.downSince, null);
+  assert.equal(s.everLive, true);
+  // No time given: unknown, never read from a clock.
+  assert.equal(applyEvent(s, { type: 'status', status: 'reconnecting' }).downSince, null);
+  assert.equal(createState().downSince, null);
 });
 
 test('status events', () => {

@@ -22,7 +22,7 @@ const html = read('index.html');
 const css = read('style.css');
 
 test('public/ has the expected files', () => {
-  for (const rel of ['index.html', 'style.css', 'js/main.js', 'js/state.js', 'js/view.js', 'js/stream.js', 'js/url.js', 'js/filters.js', 'js/format.js', 'js/backoff.js']) {
+  for (const rel of ['index.html', 'style.css', 'js/main.js', 'js/controller.js', 'js/desktop.js', 'js/state.js', 'js/view.js', 'js/stream.js', 'js/url.js', 'js/filters.js', 'js/format.js', 'js/backoff.js']) {
     assert.ok(files.includes(join(PUBLIC, rel)), rel);
   }
 });
@@ -36,10 +36,17 @@ test('no markup parsing of strings anywhere', () => {
   }
 });
 
+test('main.js only wires (TodoMVC app.js size)', () => {
+  const lines = read('js/main.js').split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('//'));
+  assert.ok(lines.length <= 80, `main.js has ${lines.length} lines of code`);
+  assert.doesNotMatch(read('js/main.js'), /\bfunction\s*[\w(]/, 'main.js defines no functions: logic belongs elsewhere');
+});
+
 test('only view.js and main.js touch the DOM; pure modules use no browser globals', () => {
-  for (const name of ['state.js', 'filters.js', 'format.js', 'url.js', 'backoff.js', 'stream.js']) {
+  for (const name of ['state.js', 'filters.js', 'format.js', 'url.js', 'backoff.js', 'stream.js', 'controller.js', 'desktop.js']) {
     const src = read(`js/${name}`).replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
-    assert.doesNotMatch(src, /\b(document|window|localStorage|navigator|location)\b/, name);
+    assert.doesNotMatch(src, /\b(document|window|localStorage|sessionStorage|navigator|history)\b/, name);
+    assert.doesNotMatch(src, /\bNotification\.|new Notification\b|(?<![.\w])setTimeout\(|(?<![.\w])setInterval\(|Date\.now\(/, `${name}: browser objects and time are injected`);
   }
   const main = read('js/main.js');
   for (const api of ['createElement', 'textContent', 'appendChild', 'replaceChildren', 'getElementById']) {
@@ -54,6 +61,8 @@ test('index.html: no inline script or style, one module entry point, the stream 
   assert.doesNotMatch(html, /\son[a-z]+\s*=/i, 'inline event handler');
   assert.match(html, /<script type="module" src="js\/main.js"><\/script>/);
   assert.match(html, /<meta name="notifications-stream" content="">/);
+  // Same-origin by default: a ?stream= link to another origin is refused.
+  assert.match(html, /<meta name="notifications-stream-origins" content="">/);
   assert.match(html, /<html lang="en">/);
   assert.match(html, /name="viewport"/);
 });
