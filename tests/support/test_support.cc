@@ -1,8 +1,8 @@
 #include "test_support.h"
 
 #include <curl/curl.h>
-#include <arpa/inet.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
