@@ -5,6 +5,8 @@
 
 #include "config.h"
 #include "curl_http_client.h"
+#include "descriptor_limit.h"
+#include "http_url.h"
 #include "logger.h"
 #include "service.h"
 #include "termination_signals.h"
@@ -15,10 +17,11 @@ int main(int argc, char** argv) {
   if (cli.exits()) return PrintExitText(cli);
   // Before any thread starts, so only signals.Wait() sees them.
   TerminationSignals signals;
-  signal(SIGPIPE,
-         SIG_IGN);  // A vanished client is a failed write, not a death.
+  // A vanished client is a failed write, not a death.
+  signal(SIGPIPE, SIG_IGN);
 
   CurlGlobal curl;
+  EnsureDescriptorLimit(cli.config.max_clients, "--max-clients", &cli.warnings);
   Logger logger(cli.config.log_level, cli.config.log_format);
   for (const std::string& warning : cli.warnings) logger.Warn(warning);
   Result<std::unique_ptr<BridgeService>> created =
@@ -38,10 +41,12 @@ int main(int argc, char** argv) {
   const std::string& base = cli.config.base_path;
   std::cout << "notifications-bridge listening on http://" << host << ":"
             << service.port() << base << "/ (stream: " << base
-            << "/events), polling " << cli.config.delivery_url << std::endl;
+            << "/events), polling " << RedactUserinfo(cli.config.delivery_url)
+            << std::endl;
   logger.Info("serving on " + host + ":" + std::to_string(service.port()) +
-              ", polling " + cli.config.delivery_url + " every " +
-              std::to_string(cli.config.poll_interval.count()) + " ms");
+              ", polling " + RedactUserinfo(cli.config.delivery_url) +
+              " every " + std::to_string(cli.config.poll_interval.count()) +
+              " ms");
 
   int sig = signals.Wait();
   logger.Info(std::string("received ") + TerminationSignals::Name(sig) +

@@ -3,10 +3,13 @@
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
-#include <cmath>
 #include <cstdlib>
+#include <optional>
 
+#include "config_option.h"
+#include "http_url.h"
 #include "listen_address.h"
+#include "number_option.h"
 #include "secret_file.h"
 #include "version.h"
 
@@ -39,15 +42,6 @@ std::string DefaultPublicDir() {
   return "";
 }
 
-std::chrono::milliseconds Millis(double seconds) {
-  return std::chrono::milliseconds(std::llround(seconds * 1000.0));
-}
-
-// A CLI11 validator for "a number of seconds within [lo, hi]".
-CLI::Validator SecondsRange(double lo, double hi) {
-  return CLI::Range(lo, hi, "SECONDS");
-}
-
 // How the bridge reads the delivery API: --delivery-url ... --long-poll.
 void AddUpstreamOptions(CLI::App& app, BridgeConfig& c, RawFlags& f) {
   app.add_option("--delivery-url", c.delivery_url,
@@ -61,44 +55,44 @@ void AddUpstreamOptions(CLI::App& app, BridgeConfig& c, RawFlags& f) {
   app.add_option("--poll-interval", f.poll_interval,
                  "Seconds between polls when idle (fractions allowed)")
       ->envname(kEnv + "POLL_INTERVAL")
-      ->check(SecondsRange(0.01, 3600))
+      ->transform(SecondsIn(0.01, 3600))
       ->capture_default_str();
   app.add_option("--connect-timeout", f.connect_timeout,
                  "Seconds to connect to the delivery API")
       ->envname(kEnv + "CONNECT_TIMEOUT")
-      ->check(SecondsRange(0.1, 300))
+      ->transform(SecondsIn(0.1, 300))
       ->capture_default_str();
   app.add_option("--request-timeout", f.request_timeout,
                  "Seconds for a whole delivery API request")
       ->envname(kEnv + "REQUEST_TIMEOUT")
-      ->check(SecondsRange(0.1, 600))
+      ->transform(SecondsIn(0.1, 600))
       ->capture_default_str();
   app.add_option("--backoff-initial", f.backoff_initial,
                  "Seconds before the first retry after a failed poll")
       ->envname(kEnv + "BACKOFF_INITIAL")
-      ->check(SecondsRange(0.01, 3600))
+      ->transform(SecondsIn(0.01, 3600))
       ->capture_default_str();
   app.add_option("--backoff-max", f.backoff_max,
                  "Cap on the wait between retries, in seconds")
       ->envname(kEnv + "BACKOFF_MAX")
-      ->check(SecondsRange(0.01, 3600))
+      ->transform(SecondsIn(0.01, 3600))
       ->capture_default_str();
   app.add_option("--max-page-bytes", c.max_page_bytes,
                  "Largest delivery API page accepted, in bytes")
       ->envname(kEnv + "MAX_PAGE_BYTES")
-      ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
+      ->transform(WholeNumberIn(1024, uint64_t{1} << 30))
       ->capture_default_str();
   app.add_option("--page-limit", c.page_limit,
                  "Notifications asked per page (1..1000)")
       ->envname(kEnv + "PAGE_LIMIT")
-      ->check(CLI::Range(size_t{1}, size_t{1000}))
+      ->transform(WholeNumberIn(1, 1000))
       ->capture_default_str();
   app.add_option("--long-poll", f.long_poll,
                  "Ask the delivery API to hold empty answers up to this many "
                  "seconds (wait=), for near-zero latency; 0 = plain polling. "
                  "Keep it below proxies' read timeouts (api.nasqueron.org: 90)")
       ->envname(kEnv + "LONG_POLL")
-      ->check(CLI::Range(0, 300))
+      ->transform(WholeNumberIn(0, 300))
       ->capture_default_str();
 }
 
@@ -121,41 +115,41 @@ void AddServerOptions(CLI::App& app, BridgeConfig& c, RawFlags& f) {
   app.add_option("--history", c.history,
                  "Notifications kept for backlog and Last-Event-ID replay")
       ->envname(kEnv + "HISTORY")
-      ->check(CLI::Range(size_t{1}, size_t{1000000}))
+      ->transform(WholeNumberIn(1, 1000000))
       ->capture_default_str();
   app.add_option("--heartbeat", f.heartbeat,
                  "Seconds between keep-alive comments on idle streams")
       ->envname(kEnv + "HEARTBEAT")
-      ->check(SecondsRange(0.1, 3600))
+      ->transform(SecondsIn(0.1, 3600))
       ->capture_default_str();
   app.add_option("--retry", f.retry,
                  "Browser reconnection delay sent as retry:, in seconds "
                  "(each stream adds up to 2/3 of it as jitter)")
       ->envname(kEnv + "RETRY")
-      ->check(SecondsRange(0.1, 3600))
+      ->transform(SecondsIn(0.1, 3600))
       ->capture_default_str();
   app.add_option("--max-clients", c.max_clients,
                  "Most open streams; more are asked to retry later")
       ->envname(kEnv + "MAX_CLIENTS")
-      ->check(CLI::Range(size_t{1}, size_t{100000}))
+      ->transform(WholeNumberIn(1, 100000))
       ->capture_default_str();
   app.add_option("--busy-retry", f.busy_retry,
                  "retry: (seconds, up to twice as much with jitter) told to "
                  "streams turned away at --max-clients")
       ->envname(kEnv + "BUSY_RETRY")
-      ->check(SecondsRange(0.1, 3600))
+      ->transform(SecondsIn(0.1, 3600))
       ->capture_default_str();
   app.add_option("--write-timeout", f.write_timeout,
                  "Seconds a stream may block on a client that stops reading "
                  "before it is dropped")
       ->envname(kEnv + "WRITE_TIMEOUT")
-      ->check(SecondsRange(0.1, 600))
+      ->transform(SecondsIn(0.1, 600))
       ->capture_default_str();
   app.add_option("--stream-threads", c.stream_threads,
                  "Threads writing the event streams (each serves its share in "
                  "turn); 0 = one per CPU core, at most 8")
       ->envname(kEnv + "STREAM_THREADS")
-      ->check(CLI::Range(size_t{0}, size_t{64}))
+      ->transform(WholeNumberIn(0, 64))
       ->capture_default_str();
   app.add_option("--allow-origin", c.allow_origins,
                  "Origin allowed to read the stream cross-origin (CORS), "
@@ -232,7 +226,8 @@ Status CheckAllowOrigins(const std::vector<std::string>& origins) {
 }
 
 // The token from `file` (read by ReadSecretFile()) or, without a file, from
-// the environment variable `variable`; "" when neither is given.
+// the environment variable `variable` (ReadSecretVariable()); "" when
+// neither is given.
 Result<std::string> ReadToken(const std::string& flag, const std::string& file,
                               const std::string& variable,
                               std::vector<std::string>* warnings) {
@@ -243,20 +238,39 @@ Result<std::string> ReadToken(const std::string& flag, const std::string& file,
     }
     return token;
   }
-  const char* value = std::getenv(variable.c_str());
-  return std::string(value ? value : "");
+  Result<std::optional<std::string>> token = ReadSecretVariable(variable);
+  if (!token.ok()) return token.status();
+  return token->value_or("");
+}
+
+// --delivery-url: http or https, a host, a port in range, no query (the
+// bridge adds its own) and no fragment. Messages never show credentials.
+Status CheckDeliveryUrl(const std::string& url) {
+  const std::string shown = "\"" + RedactUserinfo(url) + "\"";
+  Result<HttpUrl> parsed = ParseHttpUrl(url, "http://127.0.0.1:8081/delivery");
+  if (!parsed.ok()) {
+    return Status::InvalidArgument(
+        "--delivery-url: " + parsed.status().message() + ", got " + shown);
+  }
+  if (parsed->has_query) {
+    return Status::InvalidArgument(
+        "--delivery-url: no query (?...) allowed, the bridge adds its own "
+        "parameters; got " +
+        shown);
+  }
+  if (parsed->has_fragment) {
+    return Status::InvalidArgument(
+        "--delivery-url: no fragment (#...) allowed; got " + shown);
+  }
+  return Status::Ok();
 }
 
 // Everything CLI11 does not check, and the values it does not store as
 // they are. Fills `cli.config`.
 Status CheckAndFill(const RawFlags& f, BridgeCommandLine& cli) {
   BridgeConfig& c = cli.config;
-  if (c.delivery_url.rfind("http://", 0) != 0 &&
-      c.delivery_url.rfind("https://", 0) != 0) {
-    return Status::InvalidArgument(
-        "--delivery-url must start with http:// or https://, got \"" +
-        c.delivery_url + "\"");
-  }
+  Status url = CheckDeliveryUrl(c.delivery_url);
+  if (!url.ok()) return url;
   std::string error;
   if (!ParseListenAddress(f.listen, &c.listen_host, &c.listen_port, &error)) {
     return Status::InvalidArgument("--listen: " + error);
@@ -298,15 +312,15 @@ Status CheckAndFill(const RawFlags& f, BridgeCommandLine& cli) {
   c.stream_token = std::move(stream_token).value();
 
   c.long_poll = std::chrono::seconds(f.long_poll);
-  c.poll_interval = Millis(f.poll_interval);
-  c.heartbeat = Millis(f.heartbeat);
-  c.connect_timeout = Millis(f.connect_timeout);
-  c.request_timeout = Millis(f.request_timeout);
-  c.backoff_initial = Millis(f.backoff_initial);
-  c.backoff_max = Millis(f.backoff_max);
-  c.retry = Millis(f.retry);
-  c.write_timeout = Millis(f.write_timeout);
-  c.busy_retry = Millis(f.busy_retry);
+  c.poll_interval = SecondsToMillis(f.poll_interval);
+  c.heartbeat = SecondsToMillis(f.heartbeat);
+  c.connect_timeout = SecondsToMillis(f.connect_timeout);
+  c.request_timeout = SecondsToMillis(f.request_timeout);
+  c.backoff_initial = SecondsToMillis(f.backoff_initial);
+  c.backoff_max = SecondsToMillis(f.backoff_max);
+  c.retry = SecondsToMillis(f.retry);
+  c.write_timeout = SecondsToMillis(f.write_timeout);
+  c.busy_retry = SecondsToMillis(f.busy_retry);
   return Status::Ok();
 }
 
@@ -321,7 +335,9 @@ BridgeCommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
       "streams new notifications to browsers as Server-Sent Events.",
       kProgram};
   app.set_version_flag("--version", VersionLine(kProgram));
-  app.set_config("--config", "", "Read settings from this INI/TOML file");
+  AddConfigFileOption(app, "--config",
+                      "Read settings from this file: key = value lines, keys "
+                      "as the long flag names; unknown keys are errors");
   app.get_formatter()->column_width(34);
   AddUpstreamOptions(app, result.config, flags);
   AddServerOptions(app, result.config, flags);

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <exception>
 
+#include "config_option.h"
+
 namespace notifications {
 namespace {
 
@@ -76,7 +78,20 @@ const CLI::Option* OptionOfMessage(const CLI::App& app,
 void CommandLineOutcome::Fail(const std::string& message) {
   action = Action::kExit;
   exit_code = 2;
-  text = program + ": " + message + "\n";
+  // The flag the message starts with, when its value has a known source.
+  std::string source;
+  size_t matched = 0;
+  for (const auto& [flag, from] : sources) {
+    const bool starts =
+        message.compare(0, flag.size(), flag) == 0 &&
+        (message.size() == flag.size() || message[flag.size()] == ' ' ||
+         message[flag.size()] == ':');
+    if (starts && flag.size() > matched) {
+      source = from;
+      matched = flag.size();
+    }
+  }
+  text = program + ": " + message + source + "\n";
 }
 
 std::string CommandLineOutcome::SourceOf(const std::string& flag) const {
@@ -105,7 +120,13 @@ bool ParseCommandLine(CLI::App& app, int argc, const char* const* argv,
     std::string message = e.what();
     if (const CLI::Option* option = OptionOfMessage(app, message)) {
       const std::string variable = EnvironmentSource(*option, argc, argv);
-      if (!variable.empty()) message += " (from " + variable + ")";
+      if (!variable.empty()) {
+        message += " (from " + variable + ")";
+      } else if (!option->get_lnames().empty()) {
+        const auto from_file = ConfigFileSources(app);
+        auto it = from_file.find("--" + option->get_lnames().front());
+        if (it != from_file.end()) message += it->second;
+      }
     }
     out->Fail(message + " (see " + out->program + " --help)");
     return false;
@@ -121,6 +142,9 @@ bool ParseCommandLine(CLI::App& app, int argc, const char* const* argv,
                                 ? option->get_name()
                                 : "--" + option->get_lnames().front();
     out->sources[key] = " (from " + variable + ")";
+  }
+  for (const auto& [flag, source] : ConfigFileSources(app)) {
+    out->sources[flag] = source;
   }
   return true;
 }

@@ -39,15 +39,18 @@ struct CommandLineOutcome {
   std::string program;
   // Long flag name ("--port"; a positional's name, "URL") -> where its
   // value came from when not from the command line, e.g.
-  // " (from NOTIFICATIONS_MOCK_PORT)" (set by ParseCommandLine()).
+  // " (from NOTIFICATIONS_MOCK_PORT)" or " (from /etc/x.conf line 3)" (set
+  // by ParseCommandLine()).
   std::map<std::string, std::string> sources;
 
   bool exits() const { return action == Action::kExit; }
   // Turns this into a usage error: kExit, exit_code 2, text
-  // "<program>: <message>\n".
+  // "<program>: <message><source>\n", where <source> is SourceOf() the flag
+  // `message` starts with ("--listen: ..." or "--listen must ..."), if any.
   void Fail(const std::string& message);
   // " (from VAR)" when `flag`'s value came from its environment variable
-  // VAR, "" when it came from the command line or is the default. Append it
+  // VAR (" (from FILE line N)" from a --config file), "" when it came from
+  // the command line or is the default. Append it
   // to a message about that value: the user then looks where the value
   // really is.
   std::string SourceOf(const std::string& flag) const;
@@ -69,7 +72,8 @@ struct CommandLine : CommandLineOutcome {
 //   a CLI11 error      "<program>: <CLI11's message>[ (from VAR)] (see
 //                      <program> --help)\n", exit 2; " (from VAR)" names the
 //                      environment variable when the bad value came from it
-//                      rather than from the command line.
+//                      rather than from the command line (" (from FILE line
+//                      N)" when from a --config file, config_option.h).
 bool ParseCommandLine(CLI::App& app, int argc, const char* const* argv,
                       CommandLineOutcome* out);
 

@@ -2,9 +2,26 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
 
 namespace notifications {
+namespace {
+
+constexpr char kSpace[] = " \t\r\n";
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(kSpace);
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(kSpace);
+  return s.substr(b, e - b + 1);
+}
+
+bool HasLineBreak(const std::string& s) {
+  return s.find_first_of("\r\n") != std::string::npos;
+}
+
+}  // namespace
 
 Result<std::string> ReadSecretFile(const std::string& path,
                                    std::vector<std::string>* warnings) {
@@ -24,12 +41,37 @@ Result<std::string> ReadSecretFile(const std::string& path,
   }
   std::string line;
   std::getline(in, line);
-  size_t b = line.find_first_not_of(" \t\r\n");
-  size_t e = line.find_last_not_of(" \t\r\n");
-  if (b == std::string::npos) {
+  std::string token = Trim(line);
+  if (token.empty()) {
     return Status::InvalidArgument("token file " + path + " is empty");
   }
-  return line.substr(b, e - b + 1);
+  if (HasLineBreak(token)) {
+    return Status::InvalidArgument(
+        "token file " + path +
+        " holds a carriage return inside its first line: a token is one "
+        "line without CR or LF");
+  }
+  return token;
+}
+
+Result<std::optional<std::string>> ReadSecretVariable(
+    const std::string& variable) {
+  const char* value = std::getenv(variable.c_str());
+  if (value == nullptr) return std::optional<std::string>();
+  std::string token = Trim(value);
+  if (token.empty()) {
+    return Status::InvalidArgument(
+        variable +
+        " is set but empty: unset it, or set it to the token (like an empty "
+        "token file, an empty token is refused)");
+  }
+  if (HasLineBreak(token)) {
+    return Status::InvalidArgument(
+        variable +
+        " holds a line break (CR or LF) inside the token: a token "
+        "is one line");
+  }
+  return std::optional<std::string>(std::move(token));
 }
 
 }  // namespace notifications

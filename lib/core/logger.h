@@ -14,6 +14,15 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3, kOff = 4 };
 
 // kText: "2026-11-28T12:00:00.000Z info message"
 // kJson: {"time":"2026-11-28T12:00:00.000Z","level":"info","message":"..."}
+//
+// Whatever the message holds (it often quotes what a peer sent), a line
+// carries no raw control character and no URL credentials:
+//   - "scheme://user:password@host" loses "user:password@"
+//     (RedactUserinfo());
+//   - text: CR and LF become spaces (one event, one line), every other C0
+//     control and DEL is written "\x1b", "\x7f", a C1 control "\u009b";
+//     invalid UTF-8 becomes U+FFFD;
+//   - json: JSON escapes, "\u001B", "\u007F", "\u009B".
 enum class LogFormat { kText, kJson };
 
 // Parses "debug", "info", "warn"/"warning", "error", "off". False if unknown.

@@ -69,4 +69,50 @@ std::string SanitizeUtf8(std::string_view bytes) {
   return out;
 }
 
+bool IsControl(char32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+}
+
+bool IsBidiFormatting(char32_t cp) {
+  return cp == 0x061C || cp == 0x200E || cp == 0x200F ||
+         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+std::string ReplaceUnsafeCodePoints(
+    std::string_view text, bool bidi,
+    const std::function<std::string(char32_t)>& replacement) {
+  const std::string valid = SanitizeUtf8(text);
+  std::string out;
+  out.reserve(valid.size());
+  size_t i = 0;
+  while (i < valid.size()) {
+    auto lead = static_cast<unsigned char>(valid[i]);
+    // `valid` is well-formed: the lead byte gives the length.
+    size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    char32_t cp = lead < 0x80   ? lead
+                  : lead < 0xE0 ? lead & 0x1Fu
+                  : lead < 0xF0 ? lead & 0x0Fu
+                                : lead & 0x07u;
+    for (size_t k = 1; k < length; ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(valid[i + k]) & 0x3Fu);
+    }
+    if (IsControl(cp) || (bidi && IsBidiFormatting(cp))) {
+      out += replacement(cp);
+    } else {
+      out.append(valid, i, length);
+    }
+    i += length;
+  }
+  return out;
+}
+
+std::string JsonEscapeOf(char32_t cp) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "\\u";
+  for (int shift = 12; shift >= 0; shift -= 4) {
+    out += kHex[(cp >> shift) & 0xFu];
+  }
+  return out;
+}
+
 }  // namespace notifications

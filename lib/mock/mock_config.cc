@@ -2,9 +2,10 @@
 
 #include <CLI/CLI.hpp>
 #include <array>
-#include <cmath>
-#include <cstdlib>
+#include <cstdint>
+#include <optional>
 
+#include "number_option.h"
 #include "secret_file.h"
 #include "version.h"
 
@@ -16,14 +17,6 @@ constexpr char kEnvPrefix[] = "NOTIFICATIONS_MOCK_";
 constexpr char kTokenEnv[] = "NOTIFICATIONS_MOCK_TOKEN";
 
 std::string Env(const std::string& flag) { return kEnvPrefix + flag; }
-
-std::string Trim(const std::string& s) {
-  const char* kSpace = " \t\r\n\v\f";
-  size_t begin = s.find_first_not_of(kSpace);
-  if (begin == std::string::npos) return "";
-  size_t end = s.find_last_not_of(kSpace);
-  return s.substr(begin, end - begin + 1);
-}
 
 // What each --fault-<kind> does, for --help (indexed by MockFault).
 constexpr const char* kFaultHelp[kMockFaultKinds] = {
@@ -44,10 +37,6 @@ std::string Upper(std::string s) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   }
   return s;
-}
-
-std::chrono::milliseconds Millis(double seconds) {
-  return std::chrono::milliseconds(std::llround(seconds * 1000));
 }
 
 }  // namespace
@@ -76,7 +65,7 @@ MockCommandLine ParseMockCommandLine(int argc, const char* const* argv) {
       ->capture_default_str();
   app.add_option("--port", api.port, "TCP port; 0 = any free port")
       ->envname(Env("PORT"))
-      ->check(CLI::Range(0, 65535))
+      ->transform(WholeNumberIn(0, 65535))
       ->capture_default_str();
   app.add_option("--base-path", api.base_path,
                  "Prefix of the API routes, \"\" or like /delivery")
@@ -85,7 +74,7 @@ MockCommandLine ParseMockCommandLine(int argc, const char* const* argv) {
   app.add_option("--retention", api.retention,
                  "Notifications kept in memory; older cursors answer 410")
       ->envname(Env("RETENTION"))
-      ->check(CLI::Range(size_t{1}, size_t{100000000}))
+      ->transform(WholeNumberIn(1, 100000000))
       ->capture_default_str();
   app.add_option("--token-file", token_file,
                  "File whose first line is the bearer token every route but "
@@ -98,13 +87,13 @@ MockCommandLine ParseMockCommandLine(int argc, const char* const* argv) {
                  "Synthetic notifications per second (fractions allowed), "
                  "0 = off")
       ->envname(Env("GENERATE"))
-      ->check(CLI::Range(0.0, 10000.0))
+      ->transform(NumberIn(0, 10000))
       ->capture_default_str();
   app.add_option("--overlap", api.overlap,
                  "Re-serve up to N already delivered items at the start of "
                  "each page, to test callers' dedupe")
       ->envname(Env("OVERLAP"))
-      ->check(CLI::Range(0, 1000))
+      ->transform(WholeNumberIn(0, 1000))
       ->capture_default_str();
   double fault_rate = 0;
   app.add_option("--fault-rate", fault_rate,
@@ -112,7 +101,7 @@ MockCommandLine ParseMockCommandLine(int argc, const char* const* argv) {
                  "gets a fault, spread evenly over every kind below but "
                  "gone; a --fault-<kind> given replaces that kind's share")
       ->envname(Env("FAULT_RATE"))
-      ->check(CLI::Range(0.0, 1.0))
+      ->transform(NumberIn(0, 1))
       ->capture_default_str();
   MockFaultOptions& faults = api.faults;
   std::array<CLI::Option*, kMockFaultKinds> fault_options{};
@@ -123,7 +112,7 @@ MockCommandLine ParseMockCommandLine(int argc, const char* const* argv) {
                        std::string("Probability (0..1) per poll request: ") +
                            kFaultHelp[i])
             ->envname(Env("FAULT_" + Upper(name)))
-            ->check(CLI::Range(0.0, 1.0))
+            ->transform(NumberIn(0, 1))
             ->capture_default_str();
   }
   double delay_seconds = static_cast<double>(faults.delay.count()) / 1000;
@@ -131,26 +120,19 @@ MockCommandLine ParseMockCommandLine(int argc, const char* const* argv) {
                  "How long a delay fault holds a request, in seconds (longer "
                  "than the bridge's --request-timeout)")
       ->envname(Env("FAULT_DELAY_SECONDS"))
-      ->check(CLI::Range(0.0, 3600.0))
+      ->transform(SecondsIn(0, 3600))
       ->capture_default_str();
   double slow_seconds = static_cast<double>(faults.slow.count()) / 1000;
   app.add_option("--fault-slow-seconds", slow_seconds,
                  "About how long a slow fault takes to drip a whole page, "
                  "in seconds")
       ->envname(Env("FAULT_SLOW_SECONDS"))
-      ->check(CLI::Range(0.0, 3600.0))
+      ->transform(SecondsIn(0, 3600))
       ->capture_default_str();
   app.add_option("--fault-seed", faults.seed,
                  "Seed of the fault draws, for reproducible runs; 0 = random")
       ->envname(Env("FAULT_SEED"))
-      ->check(CLI::Validator(
-          [](std::string& value) -> std::string {
-            bool digits = !value.empty() && value.size() <= 20;
-            for (char c : value) digits = digits && c >= '0' && c <= '9';
-            return digits ? ""
-                          : "must be an integer from 0 to 2^64-1, got " + value;
-          },
-          "UINT"))
+      ->transform(WholeNumberIn(0, UINT64_MAX))
       ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warn, error or off")
       ->envname(Env("LOG_LEVEL"))
@@ -168,7 +150,7 @@ MockCommandLine ParseMockCommandLine(int argc, const char* const* argv) {
   }
   if (!ParseLogLevel(log_level, &out.config.log_level)) {
     out.Fail("--log-level: must be debug, info, warn, error or off, got \"" +
-             log_level + "\"" + out.SourceOf("--log-level"));
+             log_level + "\"");
     return out;
   }
 
@@ -181,26 +163,28 @@ MockCommandLine ParseMockCommandLine(int argc, const char* const* argv) {
       faults.rates[i] = fault_rate / static_cast<double>(kMockFaultKinds - 1);
     }
   }
-  faults.delay = Millis(delay_seconds);
-  faults.slow = Millis(slow_seconds);
+  faults.delay = SecondsToMillis(delay_seconds);
+  faults.slow = SecondsToMillis(slow_seconds);
 
-  const char* env_token = std::getenv(kTokenEnv);
-  bool has_env_token = env_token != nullptr && env_token[0] != '\0';
+  Result<std::optional<std::string>> env_token = ReadSecretVariable(kTokenEnv);
+  if (!env_token.ok()) {
+    out.Fail(env_token.status().message());
+    return out;
+  }
   if (!token_file.empty()) {
-    if (has_env_token) {
+    if (env_token->has_value()) {
       out.Fail(std::string("give the token once: --token-file or ") +
                kTokenEnv + ", not both");
       return out;
     }
     Result<std::string> token = ReadSecretFile(token_file, &out.warnings);
     if (!token.ok()) {
-      out.Fail("--token-file: " + token.status().message() +
-               out.SourceOf("--token-file"));
+      out.Fail("--token-file: " + token.status().message());
       return out;
     }
     api.token = *token;
-  } else if (has_env_token) {
-    api.token = Trim(env_token);
+  } else {
+    api.token = env_token->value_or("");
   }
 
   Status valid = ValidateMockApiOptions(api);

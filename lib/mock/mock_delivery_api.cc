@@ -24,6 +24,7 @@
 
 #include "constant_time.h"
 #include "mock_generator.h"
+#include "mock_http_server.h"
 #include "mock_page.h"
 #include "notification_json.h"
 #include "notification_parser.h"
@@ -32,28 +33,6 @@ namespace notifications {
 namespace {
 
 constexpr char kJson[] = "application/json";
-// httplib's pool is frozen at 8 workers, each held by a connection for its
-// whole life (keep-alive included): a bridge, a browser and a test suite
-// together would queue behind it.
-constexpr size_t kWorkerThreads = 32;
-
-// Debian's httplib sets SO_REUSEPORT, which lets a second server bind the
-// same port silently and split the traffic; SO_REUSEADDR alone still allows
-// a quick restart over TIME_WAIT sockets but makes a taken port an error.
-void ExclusivePortSocketOptions(socket_t sock) {
-  int yes = 1;
-  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-}
-
-class MockHttpServer : public httplib::Server {
- public:
-  // httplib listens with a frozen backlog of 5, which stalls reconnect
-  // storms; listen() again on the bound socket only raises it.
-  void DeepenBacklog() {
-    socket_t sock = svr_sock_;
-    if (sock != INVALID_SOCKET) ::listen(sock, SOMAXCONN);
-  }
-};
 
 // httplib routes are regular expressions; the base path is validated to
 // [A-Za-z0-9._~/-], of which only '.' means something there.
@@ -94,7 +73,8 @@ struct MockDeliveryApi::Impl {
         clock(c),
         logger(l),
         store(options.retention, clock, StartPrefix(clock)),
-        faults(options.faults, clock) {}
+        faults(options.faults, clock),
+        server(options.max_connections, options.request_head_timeout) {}
 
   static std::string StartPrefix(Clock& clock) {
     char buf[24];
@@ -476,14 +456,7 @@ Status MockDeliveryApi::Impl::LoadFixtures() {
 }
 
 Status MockDeliveryApi::Impl::Bind() {
-  server.set_socket_options(ExclusivePortSocketOptions);
   server.set_payload_max_length(kMockMaxPayloadBytes);
-  // Without TCP_NODELAY, an answer on a reused (keep-alive) connection
-  // waits for the client's delayed ACK: ~40 ms added to every poll.
-  server.set_tcp_nodelay(true);
-  server.new_task_queue = [] {
-    return new httplib::ThreadPool(kWorkerThreads);
-  };
   errno = 0;
   int port = options.port;
   bool ok;
@@ -582,6 +555,7 @@ void MockDeliveryApi::Stop() {
     d.server.stop();
     d.listen_thread.join();
   }
+  d.server.Drain();  // Waits for the connections in flight.
 }
 
 NotificationStore& MockDeliveryApi::store() { return impl_->store; }

@@ -36,6 +36,13 @@
 // When a token is configured, every route but {base}/status requires
 // "Authorization: Bearer <token>" (compared in constant time).
 //
+// Under pressure (MockHttpServer): each connection is served by its own
+// thread from a pool that grows on demand up to
+// MockApiOptions::max_connections (slow clients and held long-polls never
+// make GET {base}/status wait below that), a request head must be complete
+// within request_head_timeout whatever the client's pace, and the listen
+// backlog is SOMAXCONN.
+//
 // Thread-safe: Start/Stop/port/store may be called from any thread; requests
 // are served by the server's own worker threads. Not copyable. The clock and
 // logger given to the constructor must outlive the object.

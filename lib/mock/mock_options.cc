@@ -51,6 +51,15 @@ Status ValidateMockApiOptions(const MockApiOptions& o) {
         std::to_string(o.generate_rate));
   }
   if (o.max_limit < 1) return bad("max limit must be at least 1");
+  if (o.max_connections < 1 || o.max_connections > 100000) {
+    return bad("max connections must be 1..100000, got " +
+               std::to_string(o.max_connections));
+  }
+  if (o.request_head_timeout < std::chrono::milliseconds(100) ||
+      o.request_head_timeout > std::chrono::hours(1)) {
+    return bad("request head timeout must be 0.1 s..1 h, got " +
+               std::to_string(o.request_head_timeout.count()) + " ms");
+  }
   if (o.default_limit < 1 || o.default_limit > o.max_limit) {
     return bad("default limit must be 1.." + std::to_string(o.max_limit) +
                ", got " + std::to_string(o.default_limit));

@@ -2,6 +2,7 @@
 // and unit, and their validation. Plain values; thread-safe to read.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -38,6 +39,14 @@ struct MockApiOptions {
   size_t default_limit = 100;
   // Highest `limit` accepted; a greater one answers 400.
   size_t max_limit = 1000;
+  // Connections served at once, each on its own thread (created on demand,
+  // retired when idle): slow clients and held long-polls never keep the
+  // others waiting below this. More wait in a queue. 1..100000.
+  size_t max_connections = 1024;
+  // A request head (request line and headers) must be complete this long
+  // after the connection opened or its previous answer was sent; a slower
+  // client is disconnected, however steadily it sends. 0.1 s..1 h.
+  std::chrono::milliseconds request_head_timeout{10000};
   // None by default.
   MockFaultOptions faults;
 };

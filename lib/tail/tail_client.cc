@@ -7,6 +7,7 @@
 
 #include "notification_parser.h"  // ParseErrorBody
 #include "sse_parser.h"
+#include "tail_format.h"
 #include "tail_response.h"
 #include "version.h"
 
@@ -46,12 +47,10 @@ struct TailClient::Attempt {
     stream = status == 200 && IsEventStream(content_type);
     if (stream && client->reconnecting_) {
       client->reconnecting_ = false;
-      if (client->sinks_.err) {
-        client->sinks_.err(client->last_event_id_.empty()
-                               ? "reconnected"
-                               : "reconnected, resuming after " +
-                                     client->last_event_id_);
-      }
+      client->Notice(client->last_event_id_.empty()
+                         ? "reconnected"
+                         : "reconnected, resuming after " +
+                               client->last_event_id_);
     }
   }
 
@@ -119,6 +118,10 @@ void TailClient::Stop() {
   }
   cv_.notify_all();
   stream_.Cancel();
+}
+
+void TailClient::Notice(const std::string& line) const {
+  if (sinks_.err) sinks_.err(TerminalText(line));
 }
 
 void TailClient::Connect(Attempt& a) {
@@ -193,14 +196,15 @@ Status TailClient::Run() {
     if (!a.stream && !established) {
       // The first connection decides: no stream, no retry.
       if (a.checked) {
-        return Status::InvalidArgument(DescribeRejectedStream(
-            options_.url, a.status, a.content_type, a.body));
+        return Status::InvalidArgument(TerminalText(DescribeRejectedStream(
+            options_.url, a.status, a.content_type, a.body)));
       }
-      return Status::Unavailable(problem);
+      return Status::Unavailable(TerminalText(problem));
     }
     if (a.stream) established = true;
     if (options_.once) {
-      return clean_end ? Status::Ok() : Status::Unavailable(problem);
+      return clean_end ? Status::Ok()
+                       : Status::Unavailable(TerminalText(problem));
     }
     bool healthy =
         a.stream && (a.events > 0 || Clock::now() - a.started >= kHealthyAfter);
@@ -208,7 +212,7 @@ Status TailClient::Run() {
     milliseconds delay = TailRetryDelay(
         retry_, failures, options_.max_retry_delay, unit(random_));
     reconnecting_ = true;
-    if (sinks_.err) sinks_.err(problem + "; reconnecting in " + Seconds(delay));
+    Notice(problem + "; reconnecting in " + Seconds(delay));
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait_for(lock, delay, [this] { return stopping(); });
   }

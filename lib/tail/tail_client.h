@@ -17,6 +17,8 @@
 //     (the failure count restarts) when it delivered an event or stayed
 //     open 10 s.
 //   - With options.once, Run() returns instead of reconnecting.
+//   - Notices and error messages pass through TerminalText(): what the
+//     network sent in them never reaches the terminal raw.
 //
 // Thread-safety: Run() on one thread; Stop() from any thread. Not copyable.
 #pragma once
@@ -70,6 +72,8 @@ class TailClient {
   // `clean_end` when the bridge ended the stream properly.
   std::string Problem(const Attempt& attempt, bool* clean_end) const;
   bool stopping() const { return stop_.load(); }
+  // A notice on `err`, through TerminalText().
+  void Notice(const std::string& line) const;
 
   const TailOptions options_;
   TailSinks sinks_;

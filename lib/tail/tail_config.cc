@@ -1,18 +1,14 @@
 #include "tail_config.h"
 
 #include <CLI/CLI.hpp>
-#include <cmath>
 
+#include "number_option.h"
 #include "version.h"
 
 namespace notifications {
 namespace {
 
 constexpr char kProgram[] = "notifications-tail";
-
-std::chrono::milliseconds Millis(double seconds) {
-  return std::chrono::milliseconds(std::llround(seconds * 1000.0));
-}
 
 }  // namespace
 
@@ -82,7 +78,7 @@ TailCommandLine ParseTailCommandLine(int argc, const char* const* argv) {
                      "First print the N most recent notifications the bridge "
                      "retains (that pass the filters)")
           ->envname(env + "BACKLOG")
-          ->check(CLI::Range(size_t{0}, size_t{999999999}));
+          ->transform(WholeNumberIn(0, 999999999));
   app.add_flag("--json", o.json,
                "Print each notification as one line of JSON, exactly as the "
                "bridge sent it (for scripts)")
@@ -93,20 +89,20 @@ TailCommandLine ParseTailCommandLine(int argc, const char* const* argv) {
   app.add_option("--connect-timeout", connect_timeout,
                  "Seconds to open the connection")
       ->envname(env + "CONNECT_TIMEOUT")
-      ->check(CLI::Range(0.1, 600.0))
+      ->transform(SecondsIn(0.1, 600))
       ->capture_default_str();
   app.add_option("--idle-timeout", idle_timeout,
                  "Seconds without any byte (the bridge sends a heartbeat every "
                  "15 s) after which the stream is taken as dead and reopened; "
                  "0 = never")
       ->envname(env + "IDLE_TIMEOUT")
-      ->check(CLI::Range(0.0, 86400.0))
+      ->transform(SecondsIn(0, 86400))
       ->capture_default_str();
   app.add_option("--max-retry-delay", max_retry_delay,
                  "Cap, in seconds, of the growing wait between failed "
                  "reconnections (a longer retry: from the bridge still wins)")
       ->envname(env + "MAX_RETRY_DELAY")
-      ->check(CLI::Range(0.1, 3600.0))
+      ->transform(SecondsIn(0.1, 3600))
       ->capture_default_str();
 
   if (!ParseCommandLine(app, argc, argv, &result)) return result;
@@ -117,9 +113,9 @@ TailCommandLine ParseTailCommandLine(int argc, const char* const* argv) {
     return result;
   }
   o.stream_url = std::move(url).value();
-  o.connect_timeout = Millis(connect_timeout);
-  o.idle_timeout = Millis(idle_timeout);
-  o.max_retry_delay = Millis(max_retry_delay);
+  o.connect_timeout = SecondsToMillis(connect_timeout);
+  o.idle_timeout = SecondsToMillis(idle_timeout);
+  o.max_retry_delay = SecondsToMillis(max_retry_delay);
   return result;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "http_url.h"
 #include "notification_parser.h"
 #include "url_encoding.h"
 #include "utf8.h"
@@ -12,23 +13,9 @@
 namespace notifications {
 namespace {
 
-// Appends `s` with each control character (C0, DEL, C1) replaced by a
-// space. `s` is valid UTF-8 (the parser sanitized it): C1 controls are the
-// two-byte sequences C2 80..C2 9F.
+// Appends TerminalText(s).
 void AppendPrintable(std::string& out, std::string_view s) {
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7F) {
-      out += ' ';
-    } else if (c == 0xC2 && i + 1 < s.size() &&
-               static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
-               static_cast<unsigned char>(s[i + 1]) <= 0x9F) {
-      out += ' ';
-      ++i;
-    } else {
-      out += s[i];
-    }
-  }
+  out += TerminalText(s);
 }
 
 void AppendOptional(std::string& out, const std::optional<std::string>& s) {
@@ -68,16 +55,12 @@ int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
   return era * 146097 + doe - 719468;
 }
 
-bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i])
-      return false;
-  }
-  return true;
-}
-
 }  // namespace
+
+std::string TerminalText(std::string_view text) {
+  return ReplaceUnsafeCodePoints(text, /*bidi=*/true,
+                                 [](char32_t) { return std::string(" "); });
+}
 
 std::string ResetNotice(std::string_view data) {
   std::string notice = "stream reset: ";
@@ -157,63 +140,12 @@ std::string FormatNotificationLine(const Notification& n,
 
 Result<std::string> BuildStreamUrl(const std::string& base,
                                    const StreamFilters& filters) {
-  auto fail = [&base](const std::string& why) {
-    return Status::InvalidArgument("invalid URL \"" + base + "\": " + why);
-  };
-  size_t scheme_end;
-  if (StartsWithNoCase(base, "http://")) {
-    scheme_end = 7;
-  } else if (StartsWithNoCase(base, "https://")) {
-    scheme_end = 8;
-  } else {
-    return fail(
-        "it must start with http:// or https://, e.g. "
-        "http://127.0.0.1:8080/events");
-  }
-  for (char ch : base) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c >= 0x7F) {
-      return fail(
-          "spaces, control characters and non-ASCII must be "
-          "percent-encoded");
-    }
+  Result<HttpUrl> parsed = ParseHttpUrl(base, "http://127.0.0.1:8080/events");
+  if (!parsed.ok()) {
+    return Status::InvalidArgument("invalid URL \"" + base +
+                                   "\": " + parsed.status().message());
   }
   std::string url = base.substr(0, base.find('#'));
-  size_t authority_end = url.find_first_of("/?", scheme_end);
-  if (authority_end == std::string::npos) authority_end = url.size();
-  std::string_view authority(url.data() + scheme_end,
-                             authority_end - scheme_end);
-  size_t at = authority.rfind('@');
-  if (at != std::string_view::npos) authority.remove_prefix(at + 1);
-  std::string_view host = authority;
-  std::string_view port;
-  if (!authority.empty() && authority[0] == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos)
-      return fail("unclosed '[' in the host");
-    host = authority.substr(0, close + 1);
-    std::string_view rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest[0] != ':')
-        return fail("unexpected characters after the IPv6 host");
-      port = rest.substr(1);
-      if (port.empty()) return fail("empty port");
-    }
-  } else if (size_t colon = authority.rfind(':');
-             colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-    if (port.empty()) return fail("empty port");
-  }
-  if (host.empty() || host == "[]") return fail("no host");
-  if (!port.empty()) {
-    if (port.size() > 5 ||
-        port.find_first_not_of("0123456789") != std::string_view::npos ||
-        std::stoi(std::string(port)) < 1 ||
-        std::stoi(std::string(port)) > 65535) {
-      return fail("the port must be a number from 1 to 65535");
-    }
-  }
 
   std::string query;
   for (const std::string& v : filters.projects)

@@ -24,10 +24,13 @@
 //     an empty group gives "<Nasqueron/>".
 //   - A null (or missing) project, group, text or link prints as "".
 //   - Control characters in project, group, text and link (U+0000..U+001F,
-//     U+007F, U+0080..U+009F: CR, LF, TAB, ESC...) become one space each, so
-//     that one notification is always one line and a payload cannot drive
-//     the terminal (escape sequences). Everything else, non-ASCII included,
-//     is printed as UTF-8 as received.
+//     U+007F, U+0080..U+009F: CR, LF, TAB, ESC...) and the bidirectional
+//     formatting characters (U+061C, U+200E, U+200F, U+202A..U+202E,
+//     U+2066..U+2069) become one space each (TerminalText()), so that one
+//     notification is always one line and a payload can neither drive the
+//     terminal (escape sequences, OSC 8 hyperlinks) nor reorder what is
+//     shown. Everything else, non-ASCII included, is printed as UTF-8 as
+//     received.
 #pragma once
 
 #include <cstddef>
@@ -64,6 +67,11 @@ struct StreamFilters {
 //   ResetNotice(R"({"reason":"gap-too-large","message":"missed 20000"})")
 //   == "stream reset: missed 20000"
 std::string ResetNotice(std::string_view data);
+
+// `text` as it may reach a terminal: valid UTF-8 (SanitizeUtf8()) where
+// each control character and each bidirectional formatting character (see
+// above) is one space. For every line and notice the client prints.
+std::string TerminalText(std::string_view text);
 
 // One output line, without its line end, as described at the top of this
 // file. `received_at` (Unix seconds) is used when `n.time` is not valid

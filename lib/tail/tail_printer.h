@@ -27,13 +27,19 @@ struct TailSinks {
 };
 
 //   notification  `out`: FormatNotificationLine() (receive time as the
-//                 fallback), or with `json` the data exactly as received
-//                 (a multi-line data, never sent by the bridge, is joined
-//                 with spaces so that each object stays on one line). A data
-//                 that is not a notification object is skipped with a
-//                 notice in text mode; --json passes it on unchanged.
+//                 fallback), or with `json` the data as received (a
+//                 multi-line data, never sent by the bridge, is joined with
+//                 spaces so that each object stays on one line) except that
+//                 every control character and bidirectional formatting
+//                 character is written as its JSON escape "\u001B",
+//                 "\u202E" (utf8.h): the line stays the same JSON, and the
+//                 terminal never gets them raw. A data that is not a
+//                 notification object is skipped with a notice in text
+//                 mode; --json passes it on, escaped alike.
 //   reset         `err`: ResetNotice(), e.g. "stream reset: ...".
 //   other types   ignored (as are comments: the parser drops them).
+// Notices pass through TerminalText() (tail_format.h): what the network
+// sent in them (ids, reset messages) reaches stderr without controls.
 // Duplicates: a notification whose id (the event's last event id) is not
 // greater (CompareIds()) than the last one printed is not printed again, with
 // a notice "skipped notification X: already printed (last Y)"; a reset lifts
@@ -50,6 +56,8 @@ class TailPrinter {
   size_t skipped() const { return skipped_; }  // Duplicates not printed.
 
  private:
+  void Notice(const std::string& line) const;
+
   const bool json_;
   TailSinks sinks_;
   std::string last_printed_id_;  // "" after a reset or before any id.

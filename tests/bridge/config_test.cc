@@ -6,8 +6,12 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <string>
+#include <vector>
 
+#include "env_guard.h"
 #include "listen_address.h"
+#include "temp_file.h"
 #include "version.h"
 
 namespace notifications {
@@ -186,6 +190,183 @@ TEST_CASE("config: log format and the other production flags") {
   CHECK(c.config.busy_retry == std::chrono::milliseconds(2000));
   c = Parse({"--delivery-url", "http://x", "--log-format", "xml"});
   CHECK(c.exit_code == 2);
+}
+
+}  // namespace
+}  // namespace notifications
+
+namespace notifications {
+namespace {
+
+using testing::EnvGuard;
+using testing::TempFile;
+
+// Every numeric flag of the bridge, with its variable.
+struct NumericFlag {
+  const char* flag;
+  const char* variable;
+};
+constexpr NumericFlag kNumericFlags[] = {
+    {"--poll-interval", "NOTIFICATIONS_BRIDGE_POLL_INTERVAL"},
+    {"--connect-timeout", "NOTIFICATIONS_BRIDGE_CONNECT_TIMEOUT"},
+    {"--request-timeout", "NOTIFICATIONS_BRIDGE_REQUEST_TIMEOUT"},
+    {"--backoff-initial", "NOTIFICATIONS_BRIDGE_BACKOFF_INITIAL"},
+    {"--backoff-max", "NOTIFICATIONS_BRIDGE_BACKOFF_MAX"},
+    {"--max-page-bytes", "NOTIFICATIONS_BRIDGE_MAX_PAGE_BYTES"},
+    {"--page-limit", "NOTIFICATIONS_BRIDGE_PAGE_LIMIT"},
+    {"--long-poll", "NOTIFICATIONS_BRIDGE_LONG_POLL"},
+    {"--history", "NOTIFICATIONS_BRIDGE_HISTORY"},
+    {"--heartbeat", "NOTIFICATIONS_BRIDGE_HEARTBEAT"},
+    {"--retry", "NOTIFICATIONS_BRIDGE_RETRY"},
+    {"--max-clients", "NOTIFICATIONS_BRIDGE_MAX_CLIENTS"},
+    {"--busy-retry", "NOTIFICATIONS_BRIDGE_BUSY_RETRY"},
+    {"--write-timeout", "NOTIFICATIONS_BRIDGE_WRITE_TIMEOUT"},
+    {"--stream-threads", "NOTIFICATIONS_BRIDGE_STREAM_THREADS"},
+};
+constexpr const char* kBadNumbers[] = {
+    "nan", "NaN", "inf",  "-inf", "1e400", "99999999999999999999",
+    "-1",  "1e9", "0x10", "",     "5s"};
+
+TEST_CASE(
+    "config: every numeric flag refuses nan, inf, overflow and range, "
+    "from the command line, the environment and the config file") {
+  for (const NumericFlag& f : kNumericFlags) {
+    for (const char* bad : kBadNumbers) {
+      CAPTURE(f.flag);
+      CAPTURE(bad);
+      BridgeCommandLine c = Parse(
+          {"--delivery-url", "http://x", std::string(f.flag) + "=" + bad});
+      CHECK(c.exit_code == 2);
+      CHECK(c.text.rfind(std::string("notifications-bridge: ") + f.flag, 0) ==
+            0);
+      CHECK(c.text.find('\n') == c.text.size() - 1);
+      if (bad[0] == '\0') continue;  // An empty variable is no value.
+      {
+        EnvGuard env(f.variable, bad);
+        c = Parse({"--delivery-url", "http://x"});
+        CHECK(c.exit_code == 2);
+        CHECK(c.text.rfind(std::string("notifications-bridge: ") + f.flag, 0) ==
+              0);
+        CHECK(c.text.find(std::string("(from ") + f.variable + ")") !=
+              std::string::npos);
+      }
+      TempFile file(std::string("delivery-url = http://x\n") + (f.flag + 2) +
+                    " = " + bad + "\n");
+      c = Parse({"--config", file.path});
+      CHECK(c.exit_code == 2);
+      CHECK(c.text.rfind(std::string("notifications-bridge: ") + f.flag, 0) ==
+            0);
+      CHECK(c.text.find("(from " + file.path + " line 2)") !=
+            std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("config: numbers at their bounds and in other spellings are kept") {
+  BridgeCommandLine c = Parse({"--delivery-url", "http://x", "--poll-interval",
+                               "1e-2", "--history", "0100", "--max-page-bytes",
+                               "1073741824", "--busy-retry", "3600",
+                               "--long-poll", "+300", "--stream-threads", "0"});
+  REQUIRE_MESSAGE(!c.exits(), c.text);
+  CHECK(c.config.poll_interval == std::chrono::milliseconds(10));
+  CHECK(c.config.history == 100);  // Decimal, not octal.
+  CHECK(c.config.max_page_bytes == size_t{1} << 30);
+  CHECK(c.config.busy_retry == std::chrono::milliseconds(3600000));
+  CHECK(c.config.long_poll == std::chrono::seconds(300));
+  CHECK(c.config.stream_threads == 0);
+}
+
+TEST_CASE("config: --config refuses unknown keys, naming the key and file") {
+  // A typo in the stream token's key must not leave /events open.
+  TempFile file(
+      "delivery-url = http://x\nstream-token-fil = /etc/notifications/t\n");
+  BridgeCommandLine c = Parse({"--config", file.path});
+  CHECK(c.exit_code == 2);
+  CHECK(c.text == "notifications-bridge: --config " + file.path +
+                      ": line 2: unknown key \"stream-token-fil\" (keys are "
+                      "the long flag names without --, see --help) (see "
+                      "notifications-bridge --help)\n");
+  TempFile underscore("delivery_url = http://x\n");
+  c = Parse({"--config", underscore.path});
+  CHECK(c.exit_code == 2);
+  CHECK(c.text.find("unknown key \"delivery_url\"") != std::string::npos);
+}
+
+TEST_CASE("config: the environment wins over the config file") {
+  TempFile file("delivery-url = http://file/\nhistory = 7\n");
+  EnvGuard env("NOTIFICATIONS_BRIDGE_HISTORY", "9");
+  BridgeCommandLine c = Parse({"--config", file.path});
+  REQUIRE_MESSAGE(!c.exits(), c.text);
+  CHECK(c.config.history == 9);
+  CHECK(c.config.delivery_url == "http://file/");
+  c = Parse({"--config", file.path, "--history", "11"});
+  CHECK(c.config.history == 11);
+}
+
+TEST_CASE(
+    "config: tokens from the environment are trimmed, never empty, one "
+    "line") {
+  for (const char* variable :
+       {"NOTIFICATIONS_BRIDGE_TOKEN", "NOTIFICATIONS_BRIDGE_STREAM_TOKEN"}) {
+    CAPTURE(variable);
+    {
+      EnvGuard env(variable, " s3cret\n");
+      BridgeCommandLine c = Parse({"--delivery-url", "http://x"});
+      REQUIRE_MESSAGE(!c.exits(), c.text);
+      const std::string& token =
+          std::string(variable) == "NOTIFICATIONS_BRIDGE_TOKEN"
+              ? c.config.token
+              : c.config.stream_token;
+      CHECK(token == "s3cret");
+    }
+    for (const char* bad : {"", "  ", "a\nb", "a\r\nb"}) {
+      EnvGuard env(variable, bad);
+      BridgeCommandLine c = Parse({"--delivery-url", "http://x"});
+      CHECK(c.exit_code == 2);
+      CHECK(c.text.find(variable) != std::string::npos);
+      CHECK(c.text.find('\n') == c.text.size() - 1);
+    }
+  }
+  TempFile crlf("abc\rdef\n");
+  BridgeCommandLine c =
+      Parse({"--delivery-url", "http://x", "--stream-token-file", crlf.path});
+  CHECK(c.exit_code == 2);
+  CHECK(c.text.find("--stream-token-file") != std::string::npos);
+  CHECK(c.text.find("abc") == std::string::npos);
+}
+
+TEST_CASE(
+    "config: --delivery-url is http(s), a host, a port, no query or "
+    "fragment, and its password is never shown") {
+  struct Case {
+    const char* url;
+    const char* mentions;
+  };
+  for (const Case& k : std::vector<Case>{
+           {"ftp://h/d", "must start with http:// or https://"},
+           {"http:///d", "no host"},
+           {"http://h:0/d", "port must be a number from 1 to 65535"},
+           {"http://h:65536/d", "port must be a number from 1 to 65535"},
+           {"http://h/d?limit=5", "no query"},
+           {"http://h/d#top", "no fragment"},
+           {"http://bot:s3cret@h/d?x", "no query"},
+           {"http://h/a b", "percent-encoded"},
+       }) {
+    CAPTURE(k.url);
+    BridgeCommandLine c = Parse({"--delivery-url", k.url});
+    CHECK(c.exit_code == 2);
+    CHECK(c.text.rfind("notifications-bridge: --delivery-url: ", 0) == 0);
+    CHECK(c.text.find(k.mentions) != std::string::npos);
+    CHECK(c.text.find("s3cret") == std::string::npos);
+  }
+  BridgeCommandLine ok =
+      Parse({"--delivery-url", "https://bot:s3cret@api.nasqueron.org:443/d"});
+  REQUIRE_MESSAGE(!ok.exits(), ok.text);
+  CHECK(ok.config.delivery_url == "https://bot:s3cret@api.nasqueron.org:443/d");
+  EnvGuard env("NOTIFICATIONS_BRIDGE_DELIVERY_URL", "http://h/?q");
+  BridgeCommandLine from_env = Parse({});
+  CHECK(from_env.text.find("(from NOTIFICATIONS_BRIDGE_DELIVERY_URL)") !=
+        std::string::npos);
 }
 
 }  // namespace

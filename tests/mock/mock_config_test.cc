@@ -3,11 +3,13 @@
 
 #include <doctest/doctest.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <iterator>
 #include <string>
 #include <vector>
 
+#include "env_guard.h"
 #include "temp_file.h"
 
 namespace notifications {
@@ -229,4 +231,71 @@ TEST_CASE("mock command line rejects bad fault values with one line") {
   }
 }
 
+}  // namespace notifications
+
+namespace notifications {
+namespace {
+
+using testing::EnvGuard;
+
+MockCommandLine ParseArgs(std::vector<std::string> args) {
+  args.insert(args.begin(), "notifications-mock-api");
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  return ParseMockCommandLine(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST_CASE(
+    "mock command line: every numeric flag refuses nan, inf, overflow "
+    "and range, from the command line and the environment") {
+  const char* flags[] = {
+      "--port",          "--retention",           "--generate",
+      "--overlap",       "--fault-rate",          "--fault-5xx",
+      "--fault-delay",   "--fault-close",         "--fault-truncate",
+      "--fault-garbage", "--fault-reserve",       "--fault-gone",
+      "--fault-slow",    "--fault-delay-seconds", "--fault-slow-seconds",
+      "--fault-seed"};
+  const char* bad_values[] = {
+      "nan", "NaN", "inf",  "-inf", "1e400", "99999999999999999999",
+      "-1",  "1e9", "0x10", "5s"};
+  for (const char* flag : flags) {
+    std::string variable = "NOTIFICATIONS_MOCK_";
+    for (const char* c = flag + 2; *c; ++c) {
+      variable += *c == '-' ? '_' : static_cast<char>(std::toupper(*c));
+    }
+    for (const char* bad : bad_values) {
+      CAPTURE(flag);
+      CAPTURE(bad);
+      MockCommandLine parsed = ParseArgs({flag, bad});
+      CHECK(parsed.exit_code == 2);
+      CHECK(parsed.text.rfind(
+                std::string("notifications-mock-api: ") + flag + ":", 0) == 0);
+      EnvGuard env(variable.c_str(), bad);
+      parsed = ParseArgs({});
+      CHECK(parsed.exit_code == 2);
+      CHECK(parsed.text.rfind(
+                std::string("notifications-mock-api: ") + flag + ":", 0) == 0);
+      CHECK(Contains(parsed.text, "(from " + variable + ")"));
+    }
+  }
+}
+
+TEST_CASE(
+    "mock command line: the token from the environment is trimmed, "
+    "never empty, one line") {
+  for (const char* bad : {"", " \n", "a\nb", "a\rb"}) {
+    CAPTURE(bad);
+    EnvGuard env("NOTIFICATIONS_MOCK_TOKEN", bad);
+    MockCommandLine parsed = ParseArgs({});
+    CHECK(parsed.exit_code == 2);
+    CHECK(Contains(parsed.text, "NOTIFICATIONS_MOCK_TOKEN"));
+  }
+  testing::TempFile file("t0k3n\n");
+  EnvGuard env("NOTIFICATIONS_MOCK_TOKEN", "other");
+  MockCommandLine both = ParseArgs({"--token-file", file.path});
+  CHECK(both.exit_code == 2);
+  CHECK(Contains(both.text, "give the token once"));
+}
+
+}  // namespace
 }  // namespace notifications

@@ -4,6 +4,8 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <rapidjson/document.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -27,6 +29,7 @@
 #include "notification_json.h"
 #include "notification_parser.h"
 #include "temp_file.h"
+#include "test_support.h"
 
 namespace notifications {
 namespace {
@@ -971,4 +974,103 @@ TEST_CASE("mock GET faults answers the counts as JSON, behind the token") {
   CHECK(mock.api.fault_counts().total() == counts.total());
 }
 
+}  // namespace notifications
+
+// --- Under pressure ----------------------------------------------------------
+
+namespace notifications {
+namespace {
+
+using testing::RawConnect;
+using testing::SendAll;
+
+TEST_CASE("mock status answers within a second beside 50 slow clients and "
+          "50 held long-polls") {
+  RunningMock mock({});
+  const int port = mock.api.port();
+  std::vector<int> long_polls, slow;
+  for (int i = 0; i < 50; ++i) {
+    int fd = RawConnect(port);
+    REQUIRE(fd >= 0);
+    SendAll(fd,
+            "GET /delivery/notifications?wait=30 HTTP/1.1\r\nHost: x\r\n\r\n");
+    long_polls.push_back(fd);
+  }
+  const std::string head = "GET /delivery/status HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int i = 0; i < 50; ++i) {
+    int fd = RawConnect(port);
+    REQUIRE(fd >= 0);
+    SendAll(fd, head.substr(0, 1));
+    slow.push_back(fd);
+  }
+  // One more header byte a second from each slow client.
+  std::atomic<bool> done{false};
+  std::thread dripper([&] {
+    for (size_t k = 1; k < head.size() && !done; ++k) {
+      for (int fd : slow) SendAll(fd, head.substr(k, 1));
+      for (int t = 0; t < 10 && !done; ++t) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(3);
+  client.set_read_timeout(3);
+  auto start = std::chrono::steady_clock::now();
+  httplib::Result res = client.Get("/delivery/status");
+  auto took = std::chrono::steady_clock::now() - start;
+  done = true;
+  dripper.join();
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->body == "ALIVE");
+  CHECK(took < std::chrono::seconds(1));
+  for (int fd : long_polls) close(fd);
+  for (int fd : slow) close(fd);
+  auto stop_start = std::chrono::steady_clock::now();
+  mock.api.Stop();
+  CHECK(std::chrono::steady_clock::now() - stop_start < std::chrono::seconds(3));
+}
+
+TEST_CASE("mock cuts a client whose request head takes too long, however "
+          "steady") {
+  MockApiOptions options;
+  options.request_head_timeout = std::chrono::milliseconds(1000);
+  RunningMock mock(options);
+  int fd = RawConnect(mock.api.port());
+  REQUIRE(fd >= 0);
+  const std::string head = "GET /delivery/status HTTP/1.1\r\nHost: x\r\n\r\n";
+  auto start = std::chrono::steady_clock::now();
+  bool cut = false;
+  // A byte every 200 ms: each read is quick, the whole head is not.
+  for (size_t k = 0; k < head.size() && !cut; ++k) {
+    if (send(fd, head.data() + k, 1, MSG_NOSIGNAL) != 1) cut = true;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 200) > 0) {
+      char buf[256];
+      ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) cut = true;
+      else FAIL("answered a head that came too slowly");
+    }
+  }
+  auto took = std::chrono::steady_clock::now() - start;
+  close(fd);
+  CHECK(cut);
+  CHECK(took >= std::chrono::milliseconds(900));
+  CHECK(took < std::chrono::seconds(6));  // Well before the whole head.
+  // A normal client is served as before, long-polls included.
+  CHECK(PageOf(mock.Get("/delivery/notifications?wait=1")).cursor == "");
+}
+
+TEST_CASE("mock options bound the connections and the request head time") {
+  MockApiOptions o;
+  o.max_connections = 0;
+  CHECK(Contains(ValidateMockApiOptions(o).message(), "max connections"));
+  o.max_connections = 8;
+  o.request_head_timeout = std::chrono::milliseconds(50);
+  CHECK(Contains(ValidateMockApiOptions(o).message(), "request head timeout"));
+}
+
+}  // namespace
 }  // namespace notifications

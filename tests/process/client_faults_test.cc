@@ -27,6 +27,8 @@ using testing::BridgeProcess;
 using testing::HttpRequestTo;
 using testing::Ids;
 using testing::MockApiProcess;
+using testing::RawConnect;
+using testing::SendAll;
 using testing::SseClient;
 
 // A field of /proc/<pid>/status in kB (VmRSS, VmHWM) or a count (Threads).
@@ -54,30 +56,6 @@ bool WaitForMetric(const BridgeProcess& bridge, const std::string& name, long va
     std::this_thread::sleep_for(20ms);
   }
   return false;
-}
-
-// A raw TCP client: full control over reading (or not) and closing.
-int RawConnect(int port, int rcvbuf = 0) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-void SendAll(int fd, const std::string& data) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    off += static_cast<size_t>(n);
-  }
 }
 
 std::string Get(const std::string& target, const std::string& extra = "") {

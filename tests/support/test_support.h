@@ -52,6 +52,13 @@ class ChildProcess {
 // Port from a line containing "http://HOST:PORT", or 0.
 int PortFromLine(const std::string& line);
 
+// A raw TCP client of 127.0.0.1:`port`: full control over what is sent,
+// read (or not) and when it closes. -1 when it cannot connect. `rcvbuf` > 0
+// sets SO_RCVBUF first.
+int RawConnect(int port, int rcvbuf = 0);
+// Sends all of `data` (stops early if the peer is gone).
+void SendAll(int fd, const std::string& data);
+
 // The mock delivery API as a process on a free port.
 struct MockApiProcess {
   explicit MockApiProcess(std::vector<std::string> extra_args = {});

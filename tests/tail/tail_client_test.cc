@@ -11,6 +11,7 @@
 
 #include "env_guard.h"
 #include "fakes.h"
+#include "hostile_text.h"
 #include "tail_sinks.h"
 
 namespace notifications {
@@ -225,6 +226,72 @@ TEST_CASE("tail client: prints lines in the text format by default") {
   CHECK(client.Run().ok());
   CHECK(c.out() ==
         std::vector<std::string>{"[Nov 28 12:00:00] <Nasqueron/ops> hello"});
+}
+
+}  // namespace
+}  // namespace notifications
+
+namespace notifications {
+namespace {
+
+using testing::HostileStrings;
+using testing::IsTerminalSafe;
+
+TEST_CASE(
+    "tail client: notices and errors carry no control or bidi "
+    "character from the network") {
+  for (const std::string& hostile : HostileStrings()) {
+    CAPTURE(hostile);
+    {
+      FakeHttpStream stream;
+      FakeHttpStream::Response r;
+      r.content_type = "text/html" + hostile;
+      stream.Push(r);
+      CapturedSinks c;
+      TailClient client(Options(), c.sinks(), stream);
+      Status status = client.Run();
+      CHECK(status.code() == Status::Code::kInvalidArgument);
+      CHECK(IsTerminalSafe(status.message()));
+    }
+    {
+      FakeHttpStream stream;
+      FakeHttpStream::Response r;
+      r.status = 401;
+      r.content_type = "application/json";
+      r.chunks = {R"({"error":"x)" + hostile + R"(","message":")" + hostile +
+                  R"("})"};
+      stream.Push(r);
+      CapturedSinks c;
+      TailClient client(Options(), c.sinks(), stream);
+      Status status = client.Run();
+      CHECK(IsTerminalSafe(status.message()));
+    }
+    {
+      // A hostile id and a hostile transfer error, then a resumed stream.
+      FakeHttpStream stream;
+      std::string id = "1-" + hostile;
+      for (char& ch : id) {
+        if (ch == '\r' || ch == '\n') ch = ' ';  // SSE fields hold no line end.
+      }
+      stream.PushStream(
+          {"retry: 0\nid: " + id + "\nevent: notification\ndata: {}\n\n"},
+          End::kFailed, "reset " + hostile);
+      FakeHttpStream::Response last;
+      last.hold = true;
+      stream.Push(last);
+      CapturedSinks c;
+      TailClient client(Options(), c.sinks(), stream);
+      std::thread runner([&] { (void)client.Run(); });
+      for (int i = 0; i < 500 && c.err().size() < 2; ++i) {
+        std::this_thread::sleep_for(10ms);
+      }
+      client.Stop();
+      runner.join();
+      REQUIRE(c.err().size() == 2);
+      for (const std::string& line : c.err()) CHECK(IsTerminalSafe(line));
+      CHECK(c.err()[1].rfind("reconnected, resuming after 1-", 0) == 0);
+    }
+  }
 }
 
 }  // namespace

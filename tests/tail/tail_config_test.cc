@@ -126,3 +126,48 @@ TEST_CASE("tail: --help lists every flag, --version prints the version") {
 
 }  // namespace
 }  // namespace notifications
+
+namespace notifications {
+namespace {
+
+TEST_CASE(
+    "tail: every numeric flag refuses nan, inf, overflow and range, "
+    "from the command line and the environment") {
+  struct Flag {
+    const char* flag;
+    const char* variable;
+  };
+  const Flag flags[] = {
+      {"--backlog", "NOTIFICATIONS_TAIL_BACKLOG"},
+      {"--connect-timeout", "NOTIFICATIONS_TAIL_CONNECT_TIMEOUT"},
+      {"--idle-timeout", "NOTIFICATIONS_TAIL_IDLE_TIMEOUT"},
+      {"--max-retry-delay", "NOTIFICATIONS_TAIL_MAX_RETRY_DELAY"},
+  };
+  for (const Flag& f : flags) {
+    for (const char* bad :
+         {"nan", "NaN", "inf", "-inf", "1e400", "99999999999999999999", "-1",
+          "1e10", "0x10", "5s"}) {
+      CAPTURE(f.flag);
+      CAPTURE(bad);
+      TailCommandLine cli = Parse({f.flag, bad, "http://h/events"});
+      CHECK(cli.exit_code == 2);
+      CHECK(cli.text.rfind(std::string("notifications-tail: ") + f.flag + ":",
+                           0) == 0);
+      EnvGuard env(f.variable, bad);
+      cli = Parse({"http://h/events"});
+      CHECK(cli.exit_code == 2);
+      CHECK(cli.text.find(std::string("(from ") + f.variable + ")") !=
+            std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("tail: a bad URL from the environment names the variable") {
+  EnvGuard env("NOTIFICATIONS_TAIL_URL", "ftp://h/events");
+  TailCommandLine cli = Parse({});
+  CHECK(cli.exit_code == 2);
+  CHECK(cli.text.find("(from NOTIFICATIONS_TAIL_URL)") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace notifications

@@ -1,13 +1,14 @@
 // WorkerPool: runs tasks on at most `max_threads` threads, created on
-// demand and retired after `idle_timeout` without work, so an idle bridge
+// demand and retired after `idle_timeout` without work, so an idle server
 // holds few threads and a busy one never holds more than the cap.
 //
-// cpp-httplib runs each connection in one task: keep-alive connections and
-// event streams until their opening bytes are written (StreamFanout then
-// takes the socket). Debian's build defaults to a fixed pool of 8 threads
-// with an unbounded queue, where a few slow handshakes (a gap fetch, a
-// slow client) would stall every other request. This pool grows on demand
-// up to a cap sized from --max-clients instead.
+// cpp-httplib runs each connection in one task (the bridge's keep-alive
+// connections and event streams until their opening bytes are written,
+// the mock's every connection). Debian's build defaults to a fixed pool of
+// 8 threads with an unbounded queue, where a few slow handshakes (a gap
+// fetch, a slow client, a long-poll) would stall every other request. The
+// bridge and the mock delivery API give httplib this pool instead, the
+// bridge with a cap sized from --max-clients.
 //
 // Tasks beyond the cap wait in a FIFO queue until a thread frees up (they
 // are never dropped: a dropped httplib task would leak its socket).
