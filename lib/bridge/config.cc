@@ -113,6 +113,19 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
                  "Notifications kept for backlog and Last-Event-ID replay")
       ->envname(env + "HISTORY")->check(CLI::Range(size_t{1}, size_t{1000000}))
       ->capture_default_str();
+  app.add_option("--history-bytes", c.history_bytes,
+                 "Most bytes the history holds (notifications and their "
+                 "encoded events); the oldest go first")
+      ->envname(env + "HISTORY_BYTES")
+      ->check(CLI::Range(size_t{1} << 20, size_t{1} << 36))
+      ->capture_default_str();
+  app.add_option("--max-item-bytes", c.max_item_bytes,
+                 "Largest notification kept, in bytes (its fields, and "
+                 "rawContent with --raw-content); larger ones are skipped, "
+                 "counted and logged")
+      ->envname(env + "MAX_ITEM_BYTES")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
+      ->capture_default_str();
   app.add_option("--heartbeat", heartbeat,
                  "Seconds between keep-alive comments on idle streams")
       ->envname(env + "HEARTBEAT")->check(SecondsRange(0.1, 3600))
@@ -228,6 +241,11 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
     return fail("--base-path must look like /notifications (a path starting "
                 "with '/', letters, digits, '-', '.', '_', '~'), got \"" +
                 c.base_path + "\"");
+  }
+  if (c.max_item_bytes > c.history_bytes) {
+    return fail(
+        "--max-item-bytes must not be above --history-bytes (the "
+        "history must hold at least one notification)");
   }
   if (backoff_max < backoff_initial) {
     return fail("--backoff-max must not be below --backoff-initial");
