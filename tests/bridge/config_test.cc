@@ -180,3 +180,40 @@ TEST_CASE("config: log format and the other production flags") {
 
 }  // namespace
 }  // namespace notifications
+
+namespace notifications {
+namespace {
+
+TEST_CASE("config: --history-bytes and --max-item-bytes, defaults and bounds") {
+  CommandLine d = Parse({"--delivery-url", "http://127.0.0.1:8081/delivery"});
+  REQUIRE(d.action == CommandLine::Action::kRun);
+  CHECK(d.config.history_bytes == size_t{64} << 20);
+  CHECK(d.config.max_item_bytes == size_t{1} << 20);
+  CommandLine c =
+      Parse({"--delivery-url", "http://127.0.0.1:8081/delivery",
+             "--history-bytes", "16777216", "--max-item-bytes", "65536"});
+  REQUIRE(c.action == CommandLine::Action::kRun);
+  CHECK(c.config.history_bytes == 16777216);
+  CHECK(c.config.max_item_bytes == 65536);
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--history-bytes", "1000"},
+        std::vector<std::string>{"--max-item-bytes", "10"},
+        std::vector<std::string>{"--history-bytes", "2097152",
+                                 "--max-item-bytes", "4194304"}}) {
+    std::vector<std::string> args = {"--delivery-url",
+                                     "http://127.0.0.1:8081/delivery"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    CommandLine r = Parse(args);
+    CAPTURE(r.text);
+    CHECK(r.action == CommandLine::Action::kExit);
+    CHECK(r.exit_code == 2);
+  }
+  CommandLine above =
+      Parse({"--delivery-url", "http://127.0.0.1:8081/delivery",
+             "--history-bytes", "2097152", "--max-item-bytes", "4194304"});
+  CHECK(above.text.find("--max-item-bytes must not be above --history-bytes") !=
+        std::string::npos);
+}
+
+}  // namespace
+}  // namespace notifications
