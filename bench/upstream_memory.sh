@@ -6,17 +6,17 @@
 # peak and final RSS (VmHWM / VmRSS). docs/reliability.md quotes it.
 #
 #   bench/upstream_memory.sh                  # build/ (or $BENCH_BUILD)
-#   UPSTREAM_TOTAL=300 bench/upstream_memory.sh
+#   UPSTREAM_TOTAL=100 bench/upstream_memory.sh   # quicker
 #
 # Settings (environment):
 #   BENCH_BUILD      build directory with notifications-bridge   build
-#   UPSTREAM_TOTAL   notifications the upstream sends per case   600
+#   UPSTREAM_TOTAL   notifications the upstream sends per case   300
 #   UPSTREAM_ITEM    bytes in each notification                  900000
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 build=${BENCH_BUILD:-$root/build}
-total=${UPSTREAM_TOTAL:-600}
+total=${UPSTREAM_TOTAL:-300}
 item=${UPSTREAM_ITEM:-900000}
 bridge=$build/notifications-bridge
 [ -x "$bridge" ] || { echo "build $bridge first (cmake --build $build)"; exit 1; }
