@@ -8,7 +8,8 @@
 //     UTF-8, and leaves valid UTF-8 unchanged;
 //   - a page that parses has contract ids (1..128 of [A-Za-z0-9._:-]),
 //     strictly increasing in shortlex order, a cursor that is "" or the last
-//     id, and every string (fields, time, rawContent) valid UTF-8;
+//     id (of the items kept or skipped), and every string (fields, time,
+//     rawContent) valid UTF-8;
 //   - what parses round-trips: PageToJson() of the parsed page parses back
 //     to the same page (rawContent is compact, so re-compacting is a no-op);
 //   - gate bodies and fixture arrays that parse have their required fields,
@@ -68,17 +69,28 @@ void CheckPage(std::string_view body) {
   }
   FUZZ_CHECK(page->cursor.empty() || fuzz::IsContractId(page->cursor),
              page->cursor);
-  if (!items.empty()) FUZZ_CHECK(page->cursor == items.back().id, page->cursor);
+  // Skipped items (unrepresentable values) keep their place in the order
+  // and the cursor is the last item's id, kept or skipped.
+  std::string last = items.empty() ? "" : items.back().id;
+  for (const notifications::SkippedItem& s : page->skipped) {
+    FUZZ_CHECK(fuzz::IsContractId(s.id), s.id);
+    FUZZ_CHECK(!s.reason.empty(), s.id);
+    for (const Notification& n : items) FUZZ_CHECK(n.id != s.id, s.id);
+    if (last.empty() || fuzz::IdLess(last, s.id)) last = s.id;
+  }
+  if (!last.empty()) FUZZ_CHECK(page->cursor == last, page->cursor);
 
   // Round trip through what the mock writes (the same writer the bridge
-  // uses for SSE data).
-  std::string again =
-      notifications::PageToJson(items, page->cursor, page->more);
+  // uses for SSE data); without skipped items the cursor is the last kept.
+  const std::string cursor =
+      page->skipped.empty() || items.empty() ? page->cursor : items.back().id;
+  std::string again = notifications::PageToJson(items, cursor, page->more);
   notifications::Result<notifications::Page> reparsed =
       notifications::ParsePage(again);
   FUZZ_CHECK(reparsed.ok(), again + " -> " + reparsed.status().message());
   FUZZ_CHECK(reparsed->notifications.size() == items.size(), again);
-  FUZZ_CHECK(reparsed->cursor == page->cursor, again);
+  FUZZ_CHECK(reparsed->cursor == cursor, again);
+  FUZZ_CHECK(reparsed->skipped.empty(), again);
   FUZZ_CHECK(reparsed->more == page->more, again);
   for (size_t i = 0; i < items.size(); ++i) {
     FUZZ_CHECK(SameNotification(items[i], reparsed->notifications[i]),

@@ -117,6 +117,19 @@ void AddServerOptions(CLI::App& app, BridgeConfig& c, RawFlags& f) {
       ->envname(kEnv + "HISTORY")
       ->transform(WholeNumberIn(1, 1000000))
       ->capture_default_str();
+  app.add_option("--history-bytes", c.history_bytes,
+                 "Most bytes the history holds (notifications and their "
+                 "encoded events); the oldest go first")
+      ->envname(kEnv + "HISTORY_BYTES")
+      ->transform(WholeNumberIn(uint64_t{1} << 20, uint64_t{1} << 36))
+      ->capture_default_str();
+  app.add_option("--max-item-bytes", c.max_item_bytes,
+                 "Largest notification kept, in bytes (its fields, and "
+                 "rawContent with --raw-content); larger ones are skipped, "
+                 "counted and logged")
+      ->envname(kEnv + "MAX_ITEM_BYTES")
+      ->transform(WholeNumberIn(1024, uint64_t{1} << 30))
+      ->capture_default_str();
   app.add_option("--heartbeat", f.heartbeat,
                  "Seconds between keep-alive comments on idle streams")
       ->envname(kEnv + "HEARTBEAT")
@@ -288,6 +301,11 @@ Status CheckAndFill(const RawFlags& f, BridgeCommandLine& cli) {
   }
   Status base_path = NormalizeBasePath(c.base_path);
   if (!base_path.ok()) return base_path;
+  if (c.max_item_bytes > c.history_bytes) {
+    return Status::InvalidArgument(
+        "--max-item-bytes must not be above --history-bytes (the history "
+        "must hold at least one notification)");
+  }
   if (f.backoff_max < f.backoff_initial) {
     return Status::InvalidArgument(
         "--backoff-max must not be below --backoff-initial");

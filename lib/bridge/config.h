@@ -44,6 +44,10 @@ struct BridgeConfig {
   // "/notifications"; "" = none.
   std::string base_path;
   size_t history = 1000;                          // --history, events
+  size_t history_bytes = size_t{64} << 20;  // --history-bytes, bytes (64 MiB)
+  // --max-item-bytes: a notification larger than this (its text, and its
+  // rawContent with --raw-content) is skipped, counted and logged.
+  size_t max_item_bytes = size_t{1} << 20;        // bytes (1 MiB)
   std::chrono::milliseconds heartbeat{15000};     // --heartbeat, s
   std::chrono::milliseconds retry{3000};          // --retry, s (+ jitter)
   size_t max_clients = 1000;                      // --max-clients

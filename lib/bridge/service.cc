@@ -8,6 +8,7 @@
 #include "event_hub.h"
 #include "http_server.h"
 #include "poller.h"
+#include "shared_gap_source.h"
 #include "state_file.h"
 #include "upstream_gap_source.h"
 
@@ -24,6 +25,8 @@ DeliveryOptions MakeDeliveryOptions(const BridgeConfig& c) {
   o.max_page_bytes = c.max_page_bytes;
   o.page_limit = c.page_limit;
   o.long_poll = c.long_poll;
+  o.keep_raw_content = c.raw_content;
+  o.max_item_bytes = c.max_item_bytes;
   return o;
 }
 
@@ -60,10 +63,10 @@ struct BridgeService::Impl {
         config(c),
         logger(l),
         poll_client(poll_http, MakeDeliveryOptions(c)),
-        gap_client(gap_http, MakeDeliveryOptions(c)),
-        gaps(gap_client, clock, std::chrono::milliseconds(2000),
-             &metrics.gap_fetches),
-        hub(c.history, c.raw_content),
+        upstream_gaps([] { return std::make_unique<CurlHttpClient>(); },
+                      MakeDeliveryOptions(c), clock, &metrics.gap_fetches),
+        gaps(upstream_gaps, clock, SharedGapOptions(), &metrics),
+        hub(c.history, c.raw_content, c.history_bytes),
         state(c.state_file),
         poller(poll_client, hub, metrics, logger, clock, PollerOptionsFor(c),
                initial_cursor),
@@ -92,10 +95,10 @@ struct BridgeService::Impl {
   SystemClock clock;
   Metrics metrics;
   CurlHttpClient poll_http;
-  CurlHttpClient gap_http;
   DeliveryClient poll_client;
-  DeliveryClient gap_client;
-  UpstreamGapSource gaps;
+  // Gap fetches: concurrent on clients of their own, shared and capped.
+  UpstreamGapSource upstream_gaps;
+  SharedGapSource gaps;
   EventHub hub;
   StateFile state;
   // Loaded by BridgeService::Create() before the poller is built.
@@ -150,7 +153,11 @@ void BridgeService::Stop() {
   Impl& d = *impl_;
   if (!d.started || d.stopped) return;
   d.stopped = true;
+  // Cancel every upstream transfer first (a held long-poll, a slow page, a
+  // gap fetch), so nothing below waits for upstream.
   d.poller.Stop();
+  d.upstream_gaps.Stop();
+  d.gaps.Stop();
   if (d.poll_thread.joinable()) d.poll_thread.join();
   d.hub.Shutdown();
   d.server.Stop();

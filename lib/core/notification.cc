@@ -24,6 +24,15 @@ std::string Notification::RoutingKey() const {
   return AsciiLower(key);
 }
 
+size_t Notification::ByteSize() const {
+  size_t n = id.size() + time.size();
+  for (const auto* f :
+       {&service, &project, &group, &type, &text, &link, &raw_content}) {
+    if (f->has_value()) n += (*f)->size();
+  }
+  return n;
+}
+
 bool IsValidId(const std::string& id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {

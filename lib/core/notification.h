@@ -4,6 +4,7 @@
 // A plain value type; not thread-safe, cheap to copy relative to its size.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -31,6 +32,11 @@ struct Notification {
   // Lowercased AMQP routing key "project.group.service.type" as the
   // Notifications Center publishes it (missing fields are empty words).
   std::string RoutingKey() const;
+
+  // Bytes of text this notification holds (id, time, every field,
+  // rawContent): what it costs to keep, give or take the containers'
+  // fixed overhead. For size caps.
+  size_t ByteSize() const;
 };
 
 // True when `id` is 1..128 bytes, each in [A-Za-z0-9._:-].

@@ -1,7 +1,5 @@
 #include "notification_parser.h"
 
-#include "utf8.h"
-
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
@@ -12,11 +10,14 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include "utf8.h"
 
 namespace notifications {
 namespace {
@@ -67,6 +68,202 @@ bool Underflows(std::string_view text) {
   return position + (negative ? -exponent : exponent) < 0;
 }
 
+// What a page's parse tracks besides the Document (ParseJson with a scan).
+// Two kinds of value fail RapidJSON's reader outright, whatever the item:
+// a lone UTF-16 surrogate escape ("\ud800" not followed by a low one;
+// RapidJSON 1.1 lets a lone low one through as 3 bytes of ill-formed UTF-8,
+// which is no character either) and a number whose exponent or integer
+// part is too big for its double check. So a page is scanned for both
+// first, and the reader gets a copy where each is replaced by a harmless
+// value of the same length ("\ufffd", "0" and spaces): offsets stay those
+// of the body, and the handler knows which values were replaced.
+struct PageScan {
+  // In: offset and original text of each replaced value, in body order.
+  std::vector<std::pair<size_t, std::string>> surrogates;
+  std::vector<std::pair<size_t, std::string>> numbers;
+  // Out: items of the "notifications" array holding a value that cannot be
+  // represented, by index, with the first reason found.
+  std::map<size_t, std::string> bad_items;
+};
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The 4 hex digits at s[i..i+4), or -1.
+long Hex4(std::string_view s, size_t i) {
+  if (i + 4 > s.size()) return -1;
+  long v = 0;
+  for (size_t k = 0; k < 4; ++k) {
+    int h = HexDigit(s[i + k]);
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+// Whether RapidJSON 1.1's Reader::ParseNumber (as we call it: numbers as
+// strings, not in situ, 64-bit) fails number token `t` with
+// kParseErrorNumberTooBig. A replica of its two checks, step for step
+// (reader.h): an integer part past DBL_MAX / 10 once it is accumulated as a
+// double, and a positive exponent above 308 minus the fraction digits it
+// counted. Malformed tokens return false: the reader reports them.
+bool RapidJsonNumberTooBig(std::string_view t) {
+  size_t p = 0;
+  auto digit = [&] { return p < t.size() && t[p] >= '0' && t[p] <= '9'; };
+  auto next = [&] { return p < t.size() ? t[p] : '\0'; };
+  auto take = [&] { return static_cast<unsigned>(t[p++] - '0'); };
+  const bool minus = next() == '-';
+  if (minus) ++p;
+  unsigned i = 0;
+  uint64_t i64 = 0;
+  bool use64bit = false;
+  int significand_digits = 0;
+  double d = 0.0;
+  if (next() == '0') {
+    ++p;
+  } else if (digit()) {
+    i = take();
+    const unsigned limit = minus ? 214748364u : 429496729u;
+    const char last = minus ? '8' : '5';
+    while (digit()) {
+      if (i >= limit && (i != limit || next() > last)) {
+        i64 = i;
+        use64bit = true;
+        break;
+      }
+      i = i * 10 + take();
+      ++significand_digits;
+    }
+  } else {
+    return false;
+  }
+  bool use_double = false;
+  if (use64bit) {
+    const uint64_t limit =
+        minus ? uint64_t{0x0CCCCCCCCCCCCCCC} : uint64_t{0x1999999999999999};
+    const char last = minus ? '8' : '5';
+    while (digit()) {
+      if (i64 >= limit && (i64 != limit || next() > last)) {
+        d = static_cast<double>(i64);
+        use_double = true;
+        break;
+      }
+      i64 = i64 * 10 + take();
+      ++significand_digits;
+    }
+  }
+  if (use_double) {
+    while (digit()) {
+      if (d >= 1.7976931348623157e307) return true;
+      d = d * 10 + take();
+    }
+  }
+  int exp_frac = 0;
+  if (next() == '.') {
+    ++p;
+    if (!digit()) return false;
+    if (!use_double) {
+      if (!use64bit) i64 = i;
+      while (digit()) {
+        if (i64 > uint64_t{0x1FFFFFFFFFFFFF}) break;
+        i64 = i64 * 10 + take();
+        --exp_frac;
+        if (i64 != 0) ++significand_digits;
+      }
+      d = static_cast<double>(i64);
+      use_double = true;
+    }
+    while (digit()) {
+      if (significand_digits < 17) {
+        d = d * 10.0 + take();
+        --exp_frac;
+        if (d > 0.0) ++significand_digits;
+      } else {
+        ++p;
+      }
+    }
+  }
+  if (next() == 'e' || next() == 'E') {
+    ++p;
+    bool exp_minus = false;
+    if (next() == '+') {
+      ++p;
+    } else if (next() == '-') {
+      exp_minus = true;
+      ++p;
+    }
+    if (!digit()) return false;
+    int64_t exp = take();
+    if (!exp_minus) {
+      const int64_t max_exp = 308 - int64_t{exp_frac};
+      while (digit()) {
+        exp = exp * 10 + take();
+        if (exp > max_exp) return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Finds what PageScan describes, in one linear pass. It only needs to be
+// right on valid JSON: anything else fails the parse anyway.
+void ScanPage(std::string_view s, PageScan* scan) {
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (!in_string) {
+      if (c == '"') {
+        in_string = true;
+      } else if (c == '-' || (c >= '0' && c <= '9')) {
+        size_t end = i;
+        while (end < s.size() &&
+               std::string_view("0123456789+-.eE").find(s[end]) !=
+                   std::string_view::npos) {
+          ++end;
+        }
+        std::string_view token = s.substr(i, end - i);
+        if (RapidJsonNumberTooBig(token)) {
+          scan->numbers.emplace_back(i, std::string(token));
+        }
+        i = end - 1;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = false;
+      continue;
+    }
+    if (c != '\\') continue;
+    if (i + 1 >= s.size()) break;
+    if (s[i + 1] != 'u') {
+      ++i;
+      continue;
+    }
+    long v = Hex4(s, i + 2);
+    if (v < 0) {
+      ++i;
+      continue;
+    }
+    if (v >= 0xD800 && v <= 0xDBFF) {
+      if (i + 7 < s.size() && s[i + 6] == '\\' && s[i + 7] == 'u') {
+        long low = Hex4(s, i + 8);
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          i += 11;  // A proper pair.
+          continue;
+        }
+      }
+      scan->surrogates.emplace_back(i, std::string(s.substr(i, 6)));
+    } else if (v >= 0xDC00 && v <= 0xDFFF) {
+      scan->surrogates.emplace_back(i, std::string(s.substr(i, 6)));
+    }
+    i += 5;
+  }
+}
+
 // Builds the Document from the reader's events, converting numbers itself.
 // RapidJSON 1.1's full-precision number parsing (internal/strtod.h) is wrong
 // on some inputs, found by fuzz/page_parser_fuzzer.cc: undefined behaviour
@@ -77,30 +274,89 @@ bool Underflows(std::string_view text) {
 // that fits 64 bits stays an integer, anything else is a double; below the
 // smallest double it is 0 (sign kept), above the largest it is an error, as
 // RapidJSON's own check of exponents over 308 already makes it.
+//
+// With a PageScan it also follows where it is in a page: inside the items
+// of the top-level "notifications" array (the first member of that name,
+// the one FindMember() finds), a value that cannot be represented marks its
+// item bad (and reads as null) instead of failing the whole page.
 class NumberHandler {
  public:
-  NumberHandler(rapidjson::Document& doc, const rapidjson::MemoryStream& in)
-      : doc_(doc), in_(in) {}
+  NumberHandler(rapidjson::Document& doc, const rapidjson::MemoryStream& in,
+                PageScan* scan)
+      : doc_(doc), in_(in), scan_(scan) {}
 
-  bool Null() { return doc_.Null(); }
-  bool Bool(bool b) { return doc_.Bool(b); }
-  bool Int(int i) { return doc_.Int(i); }
-  bool Uint(unsigned u) { return doc_.Uint(u); }
-  bool Int64(int64_t i) { return doc_.Int64(i); }
-  bool Uint64(uint64_t u) { return doc_.Uint64(u); }
-  bool Double(double d) { return doc_.Double(d); }
+  bool Null() {
+    OnValue();
+    return doc_.Null();
+  }
+  bool Bool(bool b) {
+    OnValue();
+    return doc_.Bool(b);
+  }
+  bool Int(int i) {
+    OnValue();
+    return doc_.Int(i);
+  }
+  bool Uint(unsigned u) {
+    OnValue();
+    return doc_.Uint(u);
+  }
+  bool Int64(int64_t i) {
+    OnValue();
+    return doc_.Int64(i);
+  }
+  bool Uint64(uint64_t u) {
+    OnValue();
+    return doc_.Uint64(u);
+  }
+  bool Double(double d) {
+    OnValue();
+    return doc_.Double(d);
+  }
   bool String(const char* s, SizeType n, bool copy) {
+    OnValue();
+    Surrogates();
     return doc_.String(s, n, copy);
   }
   bool Key(const char* s, SizeType n, bool copy) {
+    Surrogates();
+    if (scan_ && depth_ == 1) {
+      next_is_items_ = !items_seen_ && std::string_view(s, n) ==
+                                           std::string_view("notifications");
+      items_seen_ = items_seen_ || next_is_items_;
+    }
     return doc_.Key(s, n, copy);
   }
-  bool StartObject() { return doc_.StartObject(); }
-  bool EndObject(SizeType n) { return doc_.EndObject(n); }
-  bool StartArray() { return doc_.StartArray(); }
-  bool EndArray(SizeType n) { return doc_.EndArray(n); }
+  bool StartObject() {
+    OnValue();
+    ++depth_;
+    return doc_.StartObject();
+  }
+  bool EndObject(SizeType n) {
+    --depth_;
+    return doc_.EndObject(n);
+  }
+  bool StartArray() {
+    bool items = scan_ && depth_ == 1 && next_is_items_;
+    OnValue();
+    ++depth_;
+    if (items) in_items_ = true;
+    return doc_.StartArray();
+  }
+  bool EndArray(SizeType n) {
+    --depth_;
+    if (in_items_ && depth_ == 1) in_items_ = false;
+    return doc_.EndArray(n);
+  }
 
   bool RawNumber(const char* s, SizeType n, bool) {
+    OnValue();
+    if (scan_ && next_number_ < scan_->numbers.size() &&
+        scan_->numbers[next_number_].first == in_.Tell() - n) {
+      // One the scan replaced by 0: too big for the reader's own check.
+      const auto& [at, text] = scan_->numbers[next_number_++];
+      return TooBig(at, text);
+    }
     const char* end = s + n;
     if (std::string_view(s, n).find_first_of(".eE") == std::string_view::npos) {
       if (*s == '-') {
@@ -118,8 +374,7 @@ class NumberHandler {
     if (r.ec == std::errc::result_out_of_range && r.ptr == end) {
       if (!Underflows(std::string_view(s, n))) {
         // The reader has just read the number: it started n bytes back.
-        too_big_at_ = in_.Tell() - n;
-        return false;
+        return TooBig(in_.Tell() - n, std::string_view(s, n));
       }
       d = *s == '-' ? -0.0 : 0.0;
     } else if (r.ec != std::errc() || r.ptr != end) {
@@ -132,17 +387,81 @@ class NumberHandler {
   std::optional<size_t> too_big_at() const { return too_big_at_; }
 
  private:
+  // Called at the start of every value: a value directly in the items
+  // array starts the next item.
+  void OnValue() {
+    if (in_items_ && depth_ == 2) ++item_;
+  }
+  bool InItem() const { return in_items_ && depth_ >= 3; }
+  // A number too big for a double at offset `at`: in an item, the item is
+  // bad and the number reads as null; elsewhere the parse fails.
+  bool TooBig(size_t at, std::string_view text) {
+    if (InItem()) {
+      MarkBad("a number beyond the range of a double (" +
+              std::string(text.substr(0, 40)) +
+              (text.size() > 40 ? "..." : "") + ") at offset " +
+              std::to_string(at));
+      return doc_.Null();
+    }
+    too_big_at_ = at;
+    return false;
+  }
+  void MarkBad(std::string reason) {
+    scan_->bad_items.emplace(item_, std::move(reason));
+  }
+  // After a string or key was read: the lone surrogates it held (those
+  // before the reader's position not yet accounted for).
+  void Surrogates() {
+    if (!scan_) return;
+    const auto& list = scan_->surrogates;
+    const size_t end = in_.Tell();
+    bool first = true;
+    while (next_surrogate_ < list.size() && list[next_surrogate_].first < end) {
+      const auto& [at, text] = list[next_surrogate_++];
+      if (first && InItem()) {
+        MarkBad("a lone surrogate escape " + text + " at offset " +
+                std::to_string(at));
+      }
+      first = false;
+    }
+  }
+
   rapidjson::Document& doc_;
   const rapidjson::MemoryStream& in_;
+  PageScan* scan_;
   std::optional<size_t> too_big_at_;
+  // Page position (with a scan only).
+  size_t depth_ = 0;            // Containers open.
+  bool next_is_items_ = false;  // The last root key was "notifications".
+  bool items_seen_ = false;     // That key was met already.
+  bool in_items_ = false;       // Inside its array.
+  size_t item_ = static_cast<size_t>(-1);  // Current item's index.
+  size_t next_surrogate_ = 0;
+  size_t next_number_ = 0;
 };
 
 // Parses `body` into `doc`. On failure returns false and sets `error` to
-// "at offset N: <what>".
+// "at offset N: <what>". With a `scan`, the body is scanned first (see
+// PageScan), and bad items are recorded in it instead of failing the parse.
 bool ParseJson(std::string_view body, rapidjson::Document& doc,
-               std::string& error) {
+               std::string& error, PageScan* scan = nullptr) {
+  std::string patched;
+  if (scan) {
+    ScanPage(body, scan);
+    if (!scan->surrogates.empty() || !scan->numbers.empty()) {
+      patched.assign(body);
+      for (const auto& entry : scan->surrogates) {
+        patched.replace(entry.first, 6, "\\ufffd");
+      }
+      for (const auto& [at, text] : scan->numbers) {
+        patched.replace(at, text.size(),
+                        "0" + std::string(text.size() - 1, ' '));
+      }
+      body = patched;
+    }
+  }
   rapidjson::MemoryStream stream(body.data(), body.size());
-  NumberHandler handler(doc, stream);
+  NumberHandler handler(doc, stream, scan);
   rapidjson::Reader reader;
   rapidjson::ParseResult result;
   auto generate = [&](rapidjson::Document&) {
@@ -272,9 +591,9 @@ std::string RequiredString(const Value& obj, const char* name,
   return "";
 }
 
-void ReadRawContent(const Value& obj, Notification& n) {
+void ReadRawContent(const Value& obj, Notification& n, bool keep = true) {
   auto it = obj.FindMember("rawContent");
-  if (it == obj.MemberEnd() || it->value.IsNull()) {
+  if (!keep || it == obj.MemberEnd() || it->value.IsNull()) {
     n.raw_content.reset();
   } else {
     n.raw_content = CompactJson(it->value);
@@ -282,7 +601,8 @@ void ReadRawContent(const Value& obj, Notification& n) {
 }
 
 // One item of a page. Returns an error message, or "".
-std::string ParsePageItem(const Value& item, Notification& n) {
+std::string ParsePageItem(const Value& item, bool keep_raw_content,
+                          Notification& n) {
   if (!item.IsObject()) return "must be a JSON object";
   auto id = item.FindMember("id");
   if (id == item.MemberEnd()) return "missing required field \"id\"";
@@ -303,7 +623,7 @@ std::string ParsePageItem(const Value& item, Notification& n) {
     error = OptionalString(item, kFields[i], *targets[i]);
     if (!error.empty()) return error;
   }
-  ReadRawContent(item, n);
+  ReadRawContent(item, n, keep_raw_content);
   return "";
 }
 
@@ -456,9 +776,16 @@ std::string ParseTopLevel(std::string_view data, TopLevelStrings& handler) {
 }  // namespace
 
 Result<Page> ParsePage(std::string_view body, size_t max_items) {
+  PageOptions options;
+  options.max_items = max_items;
+  return ParsePage(body, options);
+}
+
+Result<Page> ParsePage(std::string_view body, const PageOptions& options) {
   rapidjson::Document doc;
   std::string error;
-  if (!ParseJson(body, doc, error)) {
+  PageScan scan;
+  if (!ParseJson(body, doc, error, &scan)) {
     return Status::InvalidArgument("truncated or invalid JSON " + error);
   }
   if (!doc.IsObject()) {
@@ -472,22 +799,36 @@ Result<Page> ParsePage(std::string_view body, size_t max_items) {
     return Status::InvalidArgument("\"notifications\" must be an array");
   }
   const Value& array = items->value;
-  if (array.Size() > max_items) {
+  if (array.Size() > options.max_items) {
     return Status::InvalidArgument("page has " + std::to_string(array.Size()) +
                                    " items, more than the limit of " +
-                                   std::to_string(max_items));
+                                   std::to_string(options.max_items));
   }
   Page page;
   page.notifications.reserve(array.Size());
+  std::string last_id;  // Of the previous item, kept or skipped.
   for (SizeType i = 0; i < array.Size(); ++i) {
     Notification n;
-    error = ParsePageItem(array[i], n);
+    error = ParsePageItem(array[i], options.keep_raw_content, n);
     if (!error.empty()) return Status::InvalidArgument(ItemError(i, error));
-    if (!page.notifications.empty() &&
-        CompareIds(n.id, page.notifications.back().id) <= 0) {
-      return Status::InvalidArgument(
-          "ids out of order at item " + std::to_string(i) + " (" + n.id +
-          " <= " + page.notifications.back().id + ")");
+    if (!last_id.empty() && CompareIds(n.id, last_id) <= 0) {
+      return Status::InvalidArgument("ids out of order at item " +
+                                     std::to_string(i) + " (" + n.id +
+                                     " <= " + last_id + ")");
+    }
+    last_id = n.id;
+    if (auto bad = scan.bad_items.find(i); bad != scan.bad_items.end()) {
+      page.skipped.push_back(SkippedItem{SkippedItem::Kind::kUnrepresentable, i,
+                                         n.id, bad->second});
+      continue;
+    }
+    const size_t bytes = n.ByteSize();
+    if (options.max_item_bytes > 0 && bytes > options.max_item_bytes) {
+      page.skipped.push_back(
+          SkippedItem{SkippedItem::Kind::kTooLarge, i, n.id,
+                      std::to_string(bytes) + " bytes, above the cap of " +
+                          std::to_string(options.max_item_bytes)});
+      continue;
     }
     page.notifications.push_back(std::move(n));
   }
@@ -504,11 +845,9 @@ Result<Page> ParsePage(std::string_view body, size_t max_items) {
     return Status::InvalidArgument(
         "\"cursor\" must be \"\" or 1 to 128 bytes of [A-Za-z0-9._:-]");
   }
-  if (!page.notifications.empty() &&
-      page.cursor != page.notifications.back().id) {
+  if (!last_id.empty() && page.cursor != last_id) {
     return Status::InvalidArgument("cursor \"" + page.cursor +
-                                   "\" is not the last id \"" +
-                                   page.notifications.back().id + "\"");
+                                   "\" is not the last id \"" + last_id + "\"");
   }
   auto more = doc.FindMember("more");
   if (more != doc.MemberEnd()) {

@@ -36,12 +36,41 @@
 
 namespace notifications {
 
+// An item of a page that was left out of Page::notifications although the
+// page is valid: its id is valid and in order, but its content cannot be
+// represented (a number beyond the range of a double, a lone UTF-16
+// surrogate escape) or it is larger than PageOptions::max_item_bytes.
+// Callers move their cursor past it (its id is known) and report it.
+struct SkippedItem {
+  enum class Kind {
+    kUnrepresentable,  // A number beyond a double, a lone surrogate.
+    kTooLarge,         // Above PageOptions::max_item_bytes.
+  };
+  Kind kind = Kind::kUnrepresentable;
+  size_t index = 0;    // 0-based, in the page's array.
+  std::string id;      // Valid (IsValidId()).
+  std::string reason;  // One line, ASCII, e.g. "a lone surrogate escape
+                       // \ud800 at offset 123".
+};
+
 // One page of GET {base}/notifications.
 struct Page {
   std::vector<Notification> notifications;  // Oldest first, ids increasing.
-  std::string cursor;  // The last item's id; the request's `after` or "" when
-                       // the page is empty.
+  std::string cursor;  // The last item's id (skipped or not); the request's
+                       // `after` or "" when the page is empty.
   bool more = false;   // Another page is ready now.
+  std::vector<SkippedItem> skipped;  // In page order; not in notifications.
+};
+
+struct PageOptions {
+  // More items than this is an error (the contract's `limit`).
+  size_t max_items = 10000;
+  // rawContent kept (compact JSON) or dropped while parsing (nullopt): a
+  // bridge that does not stream it (no --raw-content) never holds it.
+  bool keep_raw_content = true;
+  // An item whose Notification::ByteSize() (after rawContent was dropped,
+  // when it is) exceeds this many bytes is skipped. 0 = no cap.
+  size_t max_item_bytes = 0;
 };
 
 // Parses a delivery API page body. Checks that:
@@ -58,11 +87,21 @@ struct Page {
 //   - "more" is a boolean when present (default false).
 // Items whose id is not greater than the caller's cursor are NOT an error
 // here: the contract allows overlap, and the caller drops them.
+// One bad item does not fail the page: an item with a valid id, in order,
+// that holds a value the bridge cannot represent (a number beyond the range
+// of a double anywhere in it, e.g. 1e400 in rawContent; a lone surrogate
+// escape such as "\ud800" in any of its strings) or that is larger than
+// `max_item_bytes` goes to Page::skipped instead of Page::notifications.
+// Outside items the same values still fail the page as before (a too big
+// number), or become U+FFFD (a lone surrogate in an ignored field). Fields
+// of the wrong type and invalid or unordered ids still fail the page: such a
+// page is not the contract.
 // Errors, for example:
 //   "truncated or invalid JSON at offset 123: Missing a comma or '}' after an
 //    object member."
 //   "item 3: \"id\" must be a string"
 //   "ids out of order at item 5 (1-0004 <= 1-0005)"   (item 5's id first)
+Result<Page> ParsePage(std::string_view body, const PageOptions& options);
 Result<Page> ParsePage(std::string_view body, size_t max_items = 10000);
 
 // Parses the body of POST /gate/Notification/{project}: a JSON object with

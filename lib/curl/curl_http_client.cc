@@ -1,8 +1,12 @@
 #include "curl_http_client.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 namespace notifications {
 
@@ -11,6 +15,12 @@ CurlGlobal::~CurlGlobal() { curl_global_cleanup(); }
 
 struct CurlHttpClient::Impl {
   CURL* curl = nullptr;
+  // The transfer runs in a multi handle so that another thread can wake it
+  // (curl_multi_wakeup) when the request is cancelled: a blocking
+  // curl_easy_perform() would only notice at its next progress callback,
+  // up to a second later, or never while a long-poll is held. The multi
+  // handle also keeps the connection to the API between requests.
+  CURLM* multi = nullptr;
 };
 
 namespace {
@@ -32,22 +42,50 @@ size_t WriteBody(char* data, size_t size, size_t nmemb, void* user) {
   return n;
 }
 
+bool OutOfDescriptors(int error) { return error == EMFILE || error == ENFILE; }
+
+// After a failed connect: whether the bridge itself is out of descriptors.
+// libcurl reports a socket() failure as CURLE_COULDNT_CONNECT, like a
+// refused connection; its saved errno tells them apart when it has one,
+// and a socket() of our own when it has not.
+int DescriptorShortage(CURL* curl) {
+  long os_errno = 0;
+  curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+  if (OutOfDescriptors(static_cast<int>(os_errno))) {
+    return static_cast<int>(os_errno);
+  }
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    ::close(fd);
+    return 0;
+  }
+  return OutOfDescriptors(errno) ? errno : 0;
+}
+
 }  // namespace
 
 CurlHttpClient::CurlHttpClient() : impl_(std::make_unique<Impl>()) {
   impl_->curl = curl_easy_init();
+  impl_->multi = curl_multi_init();
 }
 
 CurlHttpClient::~CurlHttpClient() {
   if (impl_->curl) curl_easy_cleanup(impl_->curl);
+  if (impl_->multi) curl_multi_cleanup(impl_->multi);
 }
 
 HttpResponse CurlHttpClient::Get(const HttpRequest& request) {
   HttpResponse response;
   CURL* curl = impl_->curl;
-  if (!curl) {
+  CURLM* multi = impl_->multi;
+  if (!curl || !multi) {
     response.error = HttpResponse::Error::kTransport;
     response.error_message = "libcurl could not be initialised";
+    return response;
+  }
+  if (request.cancel && request.cancel->IsCancelled()) {
+    response.error = HttpResponse::Error::kCancelled;
+    response.error_message = "cancelled before it started";
     return response;
   }
   curl_easy_reset(curl);
@@ -77,9 +115,66 @@ HttpResponse CurlHttpClient::Get(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
                    static_cast<curl_off_t>(request.max_body_bytes));
 
-  CURLcode rc = curl_easy_perform(curl);
+  int wake_id = 0;
+  if (request.cancel) {
+    wake_id =
+        request.cancel->AddCallback([multi] { curl_multi_wakeup(multi); });
+  }
+  CURLcode rc = CURLE_OK;
+  bool cancelled = false;
+  std::string multi_error;
+  CURLMcode added = curl_multi_add_handle(multi, curl);
+  if (added != CURLM_OK) multi_error = curl_multi_strerror(added);
+  while (multi_error.empty()) {
+    int running = 0;
+    CURLMcode mc = curl_multi_perform(multi, &running);
+    if (mc != CURLM_OK) {
+      multi_error = curl_multi_strerror(mc);
+      break;
+    }
+    bool done = false;
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+      if (msg->msg == CURLMSG_DONE && msg->easy_handle == curl) {
+        rc = msg->data.result;
+        done = true;
+      }
+    }
+    if (done) break;
+    if (running == 0) {
+      multi_error = "transfer ended without a result";
+      break;
+    }
+    // Checked after every wake-up; a Cancel() between this check and the
+    // poll is not lost: its wakeup makes the poll return at once.
+    if (request.cancel && request.cancel->IsCancelled()) {
+      cancelled = true;
+      break;
+    }
+    // Waits for the socket, libcurl's own timers (the request's timeouts)
+    // or a wakeup; the 1 s cap is only a safety net.
+    mc = curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    if (mc != CURLM_OK) {
+      multi_error = curl_multi_strerror(mc);
+      break;
+    }
+  }
+  if (added == CURLM_OK) curl_multi_remove_handle(multi, curl);
+  if (request.cancel) request.cancel->RemoveCallback(wake_id);
   curl_slist_free_all(headers);
 
+  if (cancelled) {
+    response = HttpResponse();
+    response.error = HttpResponse::Error::kCancelled;
+    response.error_message = "cancelled";
+    return response;
+  }
+  if (!multi_error.empty()) {
+    response.body.clear();
+    response.error = HttpResponse::Error::kTransport;
+    response.error_message = "libcurl: " + multi_error;
+    return response;
+  }
   if (rc == CURLE_OK) {
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -94,10 +189,16 @@ HttpResponse CurlHttpClient::Get(const HttpRequest& request) {
                        return static_cast<char>(std::tolower(c));
                      });
     }
+    if (status >= 300 && status < 400) {
+      char* location = nullptr;
+      curl_easy_getinfo(curl, CURLINFO_REDIRECT_URL, &location);
+      if (location) response.redirect_url = location;
+    }
     return response;
   }
   response.body.clear();
-  response.error_message = error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
+  response.error_message =
+      error_buffer[0] ? error_buffer : curl_easy_strerror(rc);
   if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
     response.error = HttpResponse::Error::kTooLarge;
     response.error_message = "response body larger than " +
@@ -107,6 +208,14 @@ HttpResponse CurlHttpClient::Get(const HttpRequest& request) {
   } else if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
              rc == CURLE_COULDNT_RESOLVE_PROXY) {
     response.error = HttpResponse::Error::kConnect;
+    if (int shortage = DescriptorShortage(curl)) {
+      response.error = HttpResponse::Error::kNoFileDescriptors;
+      response.error_message =
+          std::string("out of file descriptors (") +
+          (shortage == EMFILE ? "EMFILE: this process's limit"
+                              : "ENFILE: the system's limit") +
+          "): raise LimitNOFILE / ulimit -n or lower --max-clients";
+    }
   } else {
     response.error = HttpResponse::Error::kTransport;
   }

@@ -216,6 +216,8 @@ constexpr NumericFlag kNumericFlags[] = {
     {"--page-limit", "NOTIFICATIONS_BRIDGE_PAGE_LIMIT"},
     {"--long-poll", "NOTIFICATIONS_BRIDGE_LONG_POLL"},
     {"--history", "NOTIFICATIONS_BRIDGE_HISTORY"},
+    {"--history-bytes", "NOTIFICATIONS_BRIDGE_HISTORY_BYTES"},
+    {"--max-item-bytes", "NOTIFICATIONS_BRIDGE_MAX_ITEM_BYTES"},
     {"--heartbeat", "NOTIFICATIONS_BRIDGE_HEARTBEAT"},
     {"--retry", "NOTIFICATIONS_BRIDGE_RETRY"},
     {"--max-clients", "NOTIFICATIONS_BRIDGE_MAX_CLIENTS"},
@@ -366,6 +368,34 @@ TEST_CASE(
   EnvGuard env("NOTIFICATIONS_BRIDGE_DELIVERY_URL", "http://h/?q");
   BridgeCommandLine from_env = Parse({});
   CHECK(from_env.text.find("(from NOTIFICATIONS_BRIDGE_DELIVERY_URL)") !=
+TEST_CASE("config: --history-bytes and --max-item-bytes, defaults and bounds") {
+  BridgeCommandLine d = Parse({"--delivery-url", "http://127.0.0.1:8081/delivery"});
+  REQUIRE(d.action == BridgeCommandLine::Action::kRun);
+  CHECK(d.config.history_bytes == size_t{64} << 20);
+  CHECK(d.config.max_item_bytes == size_t{1} << 20);
+  BridgeCommandLine c =
+      Parse({"--delivery-url", "http://127.0.0.1:8081/delivery",
+             "--history-bytes", "16777216", "--max-item-bytes", "65536"});
+  REQUIRE(c.action == BridgeCommandLine::Action::kRun);
+  CHECK(c.config.history_bytes == 16777216);
+  CHECK(c.config.max_item_bytes == 65536);
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--history-bytes", "1000"},
+        std::vector<std::string>{"--max-item-bytes", "10"},
+        std::vector<std::string>{"--history-bytes", "2097152",
+                                 "--max-item-bytes", "4194304"}}) {
+    std::vector<std::string> args = {"--delivery-url",
+                                     "http://127.0.0.1:8081/delivery"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    BridgeCommandLine r = Parse(args);
+    CAPTURE(r.text);
+    CHECK(r.action == BridgeCommandLine::Action::kExit);
+    CHECK(r.exit_code == 2);
+  }
+  BridgeCommandLine above =
+      Parse({"--delivery-url", "http://127.0.0.1:8081/delivery",
+             "--history-bytes", "2097152", "--max-item-bytes", "4194304"});
+  CHECK(above.text.find("--max-item-bytes must not be above --history-bytes") !=
         std::string::npos);
 }
 

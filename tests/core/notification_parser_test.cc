@@ -151,15 +151,137 @@ TEST_CASE("ParsePage replaces raw invalid UTF-8 with U+FFFD, keeps the page") {
   CHECK(page.notifications[0].raw_content == "[\"" + kFffd + "\"]");
 }
 
-TEST_CASE("ParsePage turns a lone low surrogate escape into U+FFFD") {
-  Page page = MustParse(Wrap(Item("1", R"(,"text":"a\udc00b")"), "1"));
-  // RapidJSON encodes it as ED B0 80, which is three ill-formed bytes.
-  CHECK(page.notifications[0].text == "a" + kFffd + kFffd + kFffd + "b");
+TEST_CASE(
+    "ParsePage skips an item holding a lone surrogate escape, high or low") {
+  // Before: a lone high surrogate failed the whole page (so every retry of
+  // the poller failed on it forever), a lone low one became 3 U+FFFD.
+  const std::string body =
+      Wrap(Item("1") + "," + Item("2", R"(,"text":"a\ud800b")") + "," +
+               Item("3", R"(,"rawContent":{"k\udc00":1})") + "," +
+               Item("4", R"(,"text":"\ud83d\ude80 ok")"),
+           "4");
+  Page page = MustParse(body);
+  REQUIRE(page.notifications.size() == 2);
+  CHECK(page.notifications[0].id == "1");
+  CHECK(page.notifications[1].id == "4");
+  CHECK(page.notifications[1].text == "\xF0\x9F\x9A\x80 ok");
+  REQUIRE(page.skipped.size() == 2);
+  CHECK(page.skipped[0].index == 1);
+  CHECK(page.skipped[0].id == "2");
+  CHECK(page.skipped[0].reason == "a lone surrogate escape \\ud800 at offset " +
+                                      std::to_string(body.find("\\ud800")));
+  CHECK(page.skipped[1].id == "3");
+  CHECK(page.skipped[1].reason.rfind("a lone surrogate escape \\udc00", 0) ==
+        0);
+  CHECK(page.cursor == "4");
 }
 
-TEST_CASE("ParsePage rejects a lone high surrogate escape") {
-  CHECK(PageError(Wrap(Item("1", R"(,"text":"a\ud83db")"), "1"))
-            .rfind("truncated or invalid JSON at offset ", 0) == 0);
+TEST_CASE(
+    "ParsePage: a lone surrogate outside the items is U+FFFD, not an error") {
+  Page page = MustParse(
+      R"({"notifications":[],"cursor":"","ignored":"a\ud800\ud800\ude00b\udc00"})");
+  CHECK(page.skipped.empty());
+  // Within an id it is not an id: the page is not the contract.
+  CHECK(PageError(Wrap(R"({"id":"a\ud800"})", "a")) ==
+        "item 0: \"id\" must be 1 to 128 bytes of [A-Za-z0-9._:-]");
+}
+
+TEST_CASE("ParsePage skips the last item too, and the cursor stays its id") {
+  Page page = MustParse(
+      Wrap(Item("1") + "," + Item("2", R"(,"rawContent":[1e400])"), "2"));
+  CHECK(page.notifications.size() == 1);
+  REQUIRE(page.skipped.size() == 1);
+  CHECK(page.skipped[0].id == "2");
+  CHECK(page.cursor == "2");
+  // Order and cursor checks still count skipped items.
+  CHECK(PageError(Wrap(Item("2", R"(,"rawContent":[1e400])") + "," + Item("1"),
+                       "1")) == "ids out of order at item 1 (1 <= 2)");
+  CHECK(PageError(Wrap(Item("1") + "," + Item("2", R"(,"rawContent":[1e400])"),
+                       "1")) == "cursor \"1\" is not the last id \"2\"");
+}
+
+TEST_CASE("ParsePage: no number in an item fails the page, whatever its size") {
+  // Each either reads (kept) or is beyond a double (item skipped); some are
+  // refused by RapidJSON's own reader before ours sees them (exponent or
+  // integer part too big for its checks), which used to fail the page.
+  const std::string digits400 = "1" + std::string(400, '0');
+  struct Case {
+    std::string number;
+    bool skipped;
+  };
+  const std::vector<Case> cases = {
+      {"1e400", true},
+      {"-1e400", true},
+      {"0e400", true},
+      {"0.0e400", true},
+      {digits400, true},
+      {"-" + digits400, true},
+      {digits400 + ".5", true},
+      {"1e308", false},
+      {"1.7976931348623157e308", false},
+      {"10e308", true},
+      {"0.001e310", false},
+      {"1e-400", false},
+      {"123456789012345678901234567890e280", true},
+      {"0." + std::string(500, '0') + "1e500", false},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.number);
+    const std::string body = Wrap(
+        Item("1", ",\"rawContent\":{\"n\":" + c.number + "}") + "," + Item("2"),
+        "2");
+    Page page = MustParse(body);
+    CHECK(page.skipped.size() == (c.skipped ? 1u : 0u));
+    CHECK(page.notifications.size() == (c.skipped ? 1u : 2u));
+    if (c.skipped && page.skipped.size() == 1) {
+      CHECK(page.skipped[0].reason ==
+            "a number beyond the range of a double (" + c.number.substr(0, 40) +
+                (c.number.size() > 40 ? "..." : "") + ") at offset " +
+                std::to_string(body.find(c.number)));
+    }
+  }
+}
+
+TEST_CASE("ParsePage drops rawContent while parsing unless asked to keep it") {
+  const std::string body =
+      Wrap(Item("1", R"(,"text":"t","rawContent":{"big":"xxxxxxxxxx"})"), "1");
+  PageOptions options;
+  options.keep_raw_content = false;
+  Result<Page> page = ParsePage(body, options);
+  REQUIRE(page.ok());
+  CHECK_FALSE(page->notifications[0].raw_content.has_value());
+  CHECK(page->notifications[0].text == "t");
+  // A rawContent that is not even valid JSON still fails the page.
+  CHECK_FALSE(
+      ParsePage(Wrap(Item("1", R"(,"rawContent":{"a":})"), "1"), options).ok());
+  options.keep_raw_content = true;
+  CHECK(ParsePage(body, options)->notifications[0].raw_content ==
+        R"({"big":"xxxxxxxxxx"})");
+}
+
+TEST_CASE("ParsePage skips an item above max_item_bytes, counted as kept") {
+  const std::string big(5000, 'x');
+  const std::string body =
+      Wrap(Item("1") + "," + Item("2", R"(,"text":")" + big + R"(")") + "," +
+               Item("3", R"(,"rawContent":")" + big + R"(")") + "," + Item("4"),
+           "4");
+  PageOptions options;
+  options.max_item_bytes = 4096;
+  options.keep_raw_content = false;
+  Result<Page> page = ParsePage(body, options);
+  REQUIRE(page.ok());
+  // Item 3's size is counted without the rawContent it will not keep.
+  std::vector<std::string> ids;
+  for (const auto& n : page->notifications) ids.push_back(n.id);
+  CHECK(ids == std::vector<std::string>{"1", "3", "4"});
+  REQUIRE(page->skipped.size() == 1);
+  CHECK(page->skipped[0].id == "2");
+  CHECK(page->skipped[0].reason == "5005 bytes, above the cap of 4096");
+  options.keep_raw_content = true;
+  page = ParsePage(body, options);
+  REQUIRE(page.ok());
+  CHECK(page->skipped.size() == 2);
+  CHECK(page->notifications.size() == 2);
 }
 
 TEST_CASE("ParsePage keeps rawContent of any JSON type, compact") {
@@ -193,11 +315,22 @@ TEST_CASE("ParsePage reads numbers exactly where RapidJSON 1.1 did not") {
   CHECK(raw("[0E220]") == "[0.0]");
   CHECK(raw("[0.0000000000000000000000000]") == "[0.0]");
   CHECK(raw("[184467440737095516155]") == "[184467440737095500000.0]");
+  // Too big for a double inside an item: that item is skipped (it used to
+  // fail the page); outside items it still fails the page.
   const std::string too_big =
       Wrap(Item("1", ",\"rawContent\":[1000e306]"), "1");
-  CHECK(PageError(too_big) == "truncated or invalid JSON at offset " +
-                                  std::to_string(too_big.find("1000e306")) +
-                                  ": Number too big to be stored in double.");
+  Page skipped = MustParse(too_big);
+  CHECK(skipped.notifications.empty());
+  REQUIRE(skipped.skipped.size() == 1);
+  CHECK(skipped.skipped[0].reason ==
+        "a number beyond the range of a double (1000e306) at offset " +
+            std::to_string(too_big.find("1000e306")));
+  const std::string root_too_big =
+      R"({"notifications":[],"cursor":"","x":1000e306})";
+  CHECK(PageError(root_too_big) ==
+        "truncated or invalid JSON at offset " +
+            std::to_string(root_too_big.find("1000e306")) +
+            ": Number too big to be stored in double.");
   // Types and forms are RapidJSON's: integers that fit 64 bits stay
   // integers ("-0" is 0), the rest are doubles; underflow keeps the sign.
   CHECK(raw("[0,-0,0.0,-0.0,0e0,-0e0,-0.000e-999]") ==

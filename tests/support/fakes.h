@@ -15,13 +15,21 @@
 
 namespace notifications {
 
+// Scripted HttpClient. Answers what was pushed, in order, and behaves like
+// CurlHttpClient where the request's own limits decide (tests/curl/ runs
+// the same cases against both): a body above max_body_bytes is kTooLarge
+// with curl's message and no body, an answer that `takes` longer than
+// total_timeout is kTimeout, 3xx are returned as they are, a cancelled
+// token is kCancelled. PushHang() blocks the call until the request's
+// CancelToken is cancelled (or Release()), without sleeping.
 class FakeHttpClient final : public HttpClient {
  public:
   // Queues the next answer. With nothing queued, Get() answers a
   // connection error.
-  void Push(HttpResponse response) {
+  void Push(HttpResponse response,
+            std::chrono::milliseconds takes = std::chrono::milliseconds(0)) {
     std::lock_guard<std::mutex> lock(mu_);
-    answers_.push_back(std::move(response));
+    answers_.push_back(Scripted{std::move(response), takes, false});
   }
   void PushJson(int status, std::string body) {
     HttpResponse r;
@@ -36,18 +44,101 @@ class FakeHttpClient final : public HttpClient {
     r.error_message = std::move(message);
     Push(std::move(r));
   }
+  // What libcurl reports when the peer resets the connection.
+  void PushReset() {
+    PushError(HttpResponse::Error::kTransport,
+              "Recv failure: Connection reset by peer");
+  }
+  void PushRedirect(int status, std::string location) {
+    HttpResponse r;
+    r.status = status;
+    r.content_type = "text/html";
+    r.redirect_url = std::move(location);
+    Push(std::move(r));
+  }
+  // The next call blocks until its request's token is cancelled (then
+  // kCancelled) or Release() (then a connection error).
+  void PushHang() {
+    std::lock_guard<std::mutex> lock(mu_);
+    answers_.push_back(Scripted{HttpResponse(), {}, true});
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+  // Blocks until `n` calls are hanging (PushHang) at once.
+  void WaitForHanging(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return hanging_ >= n; });
+  }
 
   HttpResponse Get(const HttpRequest& request) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    // Registered before taking mu_ (a token already cancelled runs the
+    // callback here, and it takes mu_); removed after mu_ is released.
+    struct Watch {
+      const CancelToken* token;
+      int id;
+      ~Watch() {
+        if (token) token->RemoveCallback(id);
+      }
+    } watch{request.cancel, 0};
+    if (request.cancel) {
+      watch.id = request.cancel->AddCallback([this] {
+        std::lock_guard<std::mutex> l(mu_);
+        cv_.notify_all();
+      });
+    }
+    std::unique_lock<std::mutex> lock(mu_);
     requests_.push_back(request);
+    HttpResponse r;
+    if (request.cancel && request.cancel->IsCancelled()) {
+      r.error = HttpResponse::Error::kCancelled;
+      r.error_message = "cancelled before it started";
+      return r;
+    }
     if (answers_.empty()) {
-      HttpResponse r;
       r.error = HttpResponse::Error::kConnect;
       r.error_message = "no scripted answer";
       return r;
     }
-    HttpResponse r = std::move(answers_.front());
+    Scripted next = std::move(answers_.front());
     answers_.pop_front();
+    if (next.hang) {
+      ++hanging_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] {
+        return released_ || (request.cancel && request.cancel->IsCancelled());
+      });
+      --hanging_;
+      if (request.cancel && request.cancel->IsCancelled()) {
+        r.error = HttpResponse::Error::kCancelled;
+        r.error_message = "cancelled";
+      } else {
+        r.error = HttpResponse::Error::kConnect;
+        r.error_message = "released";
+      }
+      return r;
+    }
+    r = std::move(next.response);
+    if (next.takes > request.total_timeout) {
+      HttpResponse timeout;
+      timeout.error = HttpResponse::Error::kTimeout;
+      timeout.error_message = "Operation timed out after " +
+                              std::to_string(request.total_timeout.count()) +
+                              " milliseconds with 0 bytes received";
+      return timeout;
+    }
+    if (r.error == HttpResponse::Error::kNone &&
+        r.body.size() > request.max_body_bytes) {
+      HttpResponse large;
+      large.error = HttpResponse::Error::kTooLarge;
+      large.error_message = "response body larger than " +
+                            std::to_string(request.max_body_bytes) + " bytes";
+      return large;
+    }
     return r;
   }
 
@@ -57,9 +148,18 @@ class FakeHttpClient final : public HttpClient {
   }
 
  private:
+  struct Scripted {
+    HttpResponse response;
+    std::chrono::milliseconds takes{0};
+    bool hang = false;
+  };
   mutable std::mutex mu_;
-  std::deque<HttpResponse> answers_;
+  std::condition_variable cv_;
+  // guarded by mu_:
+  std::deque<Scripted> answers_;
   std::vector<HttpRequest> requests_;
+  size_t hanging_ = 0;
+  bool released_ = false;
 };
 
 // Plays one scripted response per Get(), in order, and records the

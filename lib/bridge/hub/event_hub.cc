@@ -7,16 +7,32 @@
 
 namespace notifications {
 
-EventHub::EventHub(size_t history_capacity, bool include_raw_content)
+size_t EventBytes(const HubEvent& e) {
+  // The event itself, the shared_ptr's control block and the ring's slot.
+  constexpr size_t kOverhead = sizeof(HubEvent) + 64;
+  return kOverhead + e.id.size() + e.frame.size() + e.reason.size() +
+         e.message.size() + e.notification.ByteSize();
+}
+
+EventHub::EventHub(size_t history_capacity, bool include_raw_content,
+                   size_t history_bytes)
     : capacity_(std::max<size_t>(1, history_capacity)),
-      include_raw_content_(include_raw_content) {}
+      include_raw_content_(include_raw_content),
+      max_bytes_(history_bytes) {}
 
 void EventHub::AppendLocked(HubEventPtr event) {
-  if (event->kind == HubEvent::Kind::kNotification) ++notifications_in_ring_;
+  if (event->kind == HubEvent::Kind::kNotification) {
+    ++notifications_in_ring_;
+    bytes_in_ring_ += EventBytes(*event);
+  }
   ring_.push_back(std::move(event));
-  while (notifications_in_ring_ > capacity_) {
-    if (ring_.front()->kind == HubEvent::Kind::kNotification) {
+  // Evict the oldest past either bound; the newest notification stays.
+  while (notifications_in_ring_ > capacity_ ||
+         (bytes_in_ring_ > max_bytes_ && notifications_in_ring_ > 1)) {
+    const HubEvent& front = *ring_.front();
+    if (front.kind == HubEvent::Kind::kNotification) {
       --notifications_in_ring_;
+      bytes_in_ring_ -= EventBytes(front);
     }
     ring_.pop_front();
   }
@@ -57,6 +73,7 @@ void EventHub::Reset(const std::string& reason, const std::string& message) {
     std::lock_guard<std::mutex> lock(mu_);
     ring_.clear();
     notifications_in_ring_ = 0;
+    bytes_in_ring_ = 0;
     e->seq = ++last_seq_;
     ring_.push_back(std::move(e));
   }
@@ -166,6 +183,11 @@ std::string EventHub::NewestId() const {
 size_t EventHub::HistorySize() const {
   std::lock_guard<std::mutex> lock(mu_);
   return notifications_in_ring_;
+}
+
+size_t EventHub::HistoryBytes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return bytes_in_ring_;
 }
 
 }  // namespace notifications

@@ -2,9 +2,13 @@
 //
 // The poller publishes batches of new notifications; each is encoded into
 // its SSE frame exactly once and kept in a bounded history ring (for
-// `backlog` and `Last-Event-ID` replay). Each stream waits for events newer
-// than the last sequence number it has seen, with a timeout so it can send
-// heartbeats and notice shutdown.
+// `backlog` and `Last-Event-ID` replay). The ring is bounded in count and
+// in bytes (EventBytes(): the notification, its frame and the bookkeeping),
+// whichever is reached first evicts the oldest: an upstream sending huge
+// notifications cannot grow the bridge past --history-bytes. A client
+// resuming from an evicted id gets the gap from upstream (GapSource). Each
+// stream waits for events newer than the last sequence number it has seen, with
+// a timeout so it can send heartbeats and notice shutdown.
 //
 // Streams are written by event loops (StreamFanout) that register a waker
 // and read without blocking (ReadAfter); a stream with a thread of its own
@@ -50,11 +54,23 @@ struct HubEvent {
 };
 using HubEventPtr = std::shared_ptr<const HubEvent>;
 
+// Default bound of the history in bytes (--history-bytes).
+constexpr size_t kDefaultHistoryBytes = size_t{64} << 20;
+
+// What one notification event costs the history: its notification's text,
+// its SSE frame, and the fixed overhead of the event and its shared
+// pointer. An estimate within a few dozen bytes, exact in the text.
+size_t EventBytes(const HubEvent& event);
+
 class EventHub {
  public:
   // `history_capacity`: notifications kept for replay (>= 1).
   // `include_raw_content`: whether frames carry rawContent.
-  EventHub(size_t history_capacity, bool include_raw_content);
+  // `history_bytes`: most bytes (EventBytes()) the history holds; the
+  // newest notification is kept even when it alone is larger (callers cap
+  // single notifications below this: --max-item-bytes).
+  EventHub(size_t history_capacity, bool include_raw_content,
+           size_t history_bytes = kDefaultHistoryBytes);
 
   EventHub(const EventHub&) = delete;
   EventHub& operator=(const EventHub&) = delete;
@@ -112,7 +128,11 @@ class EventHub {
   // Id of the newest retained notification, "" when the history is empty.
   std::string NewestId() const;
   size_t HistorySize() const;
+  // Bytes the history holds (sum of EventBytes()), <= history_bytes()
+  // unless one notification alone is larger.
+  size_t HistoryBytes() const;
   size_t history_capacity() const { return capacity_; }
+  size_t history_bytes() const { return max_bytes_; }
   bool include_raw_content() const { return include_raw_content_; }
 
  private:
@@ -123,6 +143,7 @@ class EventHub {
 
   const size_t capacity_;
   const bool include_raw_content_;
+  const size_t max_bytes_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -131,6 +152,7 @@ class EventHub {
   // marker, bounded by capacity_ + 1.
   std::deque<HubEventPtr> ring_;
   size_t notifications_in_ring_ = 0;
+  size_t bytes_in_ring_ = 0;  // EventBytes() of the notifications in ring_.
   uint64_t last_seq_ = 0;
   bool shutdown_ = false;
 

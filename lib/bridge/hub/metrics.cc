@@ -21,6 +21,16 @@ MetricsSnapshot Metrics::Snapshot() const {
   s.gap_fetches = get(gap_fetches);
   s.state_save_errors = get(state_save_errors);
   s.last_success_unix_seconds = static_cast<double>(get(last_success_unix_ms)) / 1000.0;
+  s.skipped_unrepresentable = get(skipped_unrepresentable);
+  s.skipped_too_large = get(skipped_too_large);
+  s.ids_backwards = get(ids_backwards);
+  s.resets_suppressed = get(resets_suppressed);
+  s.upstream_degraded = get(upstream_degraded);
+  s.history_bytes = get(history_bytes);
+  s.gap_requests = get(gap_requests);
+  s.gap_shared = get(gap_shared);
+  s.gap_rejected = get(gap_rejected);
+  s.gap_fetches_in_flight = get(gap_fetches_in_flight);
   return s;
 }
 
@@ -108,6 +118,41 @@ std::string RenderPrometheus(const MetricsSnapshot& m) {
   Simple(&out, "last_success_timestamp_seconds", "gauge",
          "Unix time of the last successful poll (0: never).",
          Seconds(m.last_success_unix_seconds));
+  Block(&out, "notifications_skipped_total", "counter",
+        "Notifications from upstream left out, by reason: a value that "
+        "cannot be represented, or above --max-item-bytes.");
+  Sample(&out, "notifications_skipped_total", "{reason=\"unrepresentable\"}",
+         to_string(m.skipped_unrepresentable));
+  Sample(&out, "notifications_skipped_total", "{reason=\"too_large\"}",
+         to_string(m.skipped_too_large));
+  Simple(&out, "upstream_ids_backwards_total", "counter",
+         "Pages whose ids all fell below the cursor (upstream went back in "
+         "time).",
+         to_string(m.ids_backwards));
+  Simple(&out, "upstream_resets_suppressed_total", "counter",
+         "410s for a cursor the API had just served, which did not reset the "
+         "streams again.",
+         to_string(m.resets_suppressed));
+  Simple(&out, "upstream_degraded", "gauge",
+         "1 while upstream answers but does not deliver as it should "
+         "(/healthz gives the reason).",
+         to_string(m.upstream_degraded));
+  Simple(&out, "history_bytes", "gauge",
+         "Bytes held by the history (bounded by --history-bytes).",
+         to_string(m.history_bytes));
+  Simple(&out, "gap_requests_total", "counter",
+         "Resuming streams that needed notifications older than the history.",
+         to_string(m.gap_requests));
+  Simple(&out, "gap_shared_total", "counter",
+         "Of those, answered by a fetch shared with others or a recent result.",
+         to_string(m.gap_shared));
+  Simple(&out, "gap_rejected_total", "counter",
+         "Of those, refused because too many gap fetches were in flight "
+         "(the stream ends; the client retries).",
+         to_string(m.gap_rejected));
+  Simple(&out, "gap_fetches_in_flight", "gauge",
+         "Gap fetches running upstream now.",
+         to_string(m.gap_fetches_in_flight));
   return out;
 }
 

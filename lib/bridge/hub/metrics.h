@@ -19,7 +19,7 @@
 
 namespace notifications {
 
-constexpr size_t kFetchErrorKinds = static_cast<size_t>(FetchError::kMalformed) + 1;
+constexpr size_t kFetchErrorKinds = static_cast<size_t>(kLastFetchError) + 1;
 
 struct MetricsSnapshot {
   uint64_t polls = 0;  // Upstream page requests made by the poller.
@@ -36,6 +36,18 @@ struct MetricsSnapshot {
   uint64_t gap_fetches = 0;       // Upstream requests made for resumes.
   uint64_t state_save_errors = 0;  // Failed writes of --state-file.
   double last_success_unix_seconds = 0;  // 0 = never.
+  // Notifications left out by the source: cannot be represented (a number
+  // beyond a double, a lone surrogate), or above --max-item-bytes.
+  uint64_t skipped_unrepresentable = 0;
+  uint64_t skipped_too_large = 0;
+  uint64_t ids_backwards = 0;      // Pages whose ids all fell below the cursor.
+  uint64_t resets_suppressed = 0;  // 410s in a loop that did not reset streams.
+  int64_t upstream_degraded = 0;   // 1 while /healthz says degraded.
+  int64_t history_bytes = 0;       // Bytes the hub's history holds.
+  uint64_t gap_requests = 0;       // Resumes that needed a gap fetched.
+  uint64_t gap_shared = 0;         // ... answered by a shared fetch or cache.
+  uint64_t gap_rejected = 0;       // ... refused: too many fetches at once.
+  int64_t gap_fetches_in_flight = 0;
 };
 
 class Metrics {
@@ -54,6 +66,16 @@ class Metrics {
   std::atomic<uint64_t> gap_fetches{0};
   std::atomic<uint64_t> state_save_errors{0};
   std::atomic<int64_t> last_success_unix_ms{0};
+  std::atomic<uint64_t> skipped_unrepresentable{0};
+  std::atomic<uint64_t> skipped_too_large{0};
+  std::atomic<uint64_t> ids_backwards{0};
+  std::atomic<uint64_t> resets_suppressed{0};
+  std::atomic<int64_t> upstream_degraded{0};
+  std::atomic<int64_t> history_bytes{0};
+  std::atomic<uint64_t> gap_requests{0};
+  std::atomic<uint64_t> gap_shared{0};
+  std::atomic<uint64_t> gap_rejected{0};
+  std::atomic<int64_t> gap_fetches_in_flight{0};
 
   void CountPollError(FetchError error) {
     poll_errors[static_cast<size_t>(error)].fetch_add(1, std::memory_order_relaxed);

@@ -26,6 +26,10 @@ const char* FetchErrorName(FetchError error) {
       return "not_json";
     case FetchError::kMalformed:
       return "malformed";
+    case FetchError::kRedirect:
+      return "http_3xx";
+    case FetchError::kOutOfFds:
+      return "out_of_fds";
   }
   return "unknown";
 }

@@ -18,10 +18,13 @@ enum class FetchError {
   kGone,          // 410: upstream forgot `after`.
   kUnauthorized,  // 401/403: token missing or wrong.
   kHttpClient,    // Other 4xx.
-  kHttpServer,    // 5xx (and unexpected 1xx/3xx).
+  kHttpServer,    // 5xx (and any other unexpected status).
   kNotJson,       // 200 with a non-JSON Content-Type.
   kMalformed,     // JSON that does not parse or breaks the contract.
+  kRedirect,      // 3xx: never followed; --delivery-url needs fixing.
+  kOutOfFds,      // The bridge could not open a socket (EMFILE/ENFILE).
 };
+constexpr FetchError kLastFetchError = FetchError::kOutOfFds;
 
 // Stable lowercase label for logs and metrics: "connect", "timeout", ...
 const char* FetchErrorName(FetchError error);
@@ -34,6 +37,21 @@ struct UpstreamState {
   int64_t last_error_ms = 0;
   uint32_t consecutive_failures = 0;
   std::string cursor;  // "" = from the oldest.
+
+  // Requests succeed but the source is not delivering as it should (e.g.
+  // its ids went back below the cursor, or it forgets every cursor it
+  // serves): /healthz says "degraded" (503) with the reason, although
+  // upstream_ok may be true. Cleared when the source behaves again.
+  bool degraded = false;
+  std::string degraded_reason;    // One line; "" when not degraded.
+  int64_t degraded_since_ms = 0;  // Wall time it began, 0 when not.
+
+  // Notifications the source sent that were left out (cannot be
+  // represented, or above the size cap): the stream goes on without them.
+  uint64_t skipped = 0;
+  std::string last_skipped_id;      // "" = none yet.
+  std::string last_skipped_reason;  // One line.
+  int64_t last_skipped_ms = 0;
 };
 
 }  // namespace notifications

@@ -280,8 +280,9 @@ std::string CookieValue(const std::string& cookie_header, const std::string& nam
 
 std::string RenderHealthz(const UpstreamState& upstream, int64_t clients,
                           size_t history, size_t history_capacity) {
+  const bool ok = upstream.upstream_ok && !upstream.degraded;
   std::string out = "{\"status\":";
-  out += upstream.upstream_ok ? "\"ok\"" : "\"degraded\"";
+  out += ok ? "\"ok\"" : "\"degraded\"";
   out += ",\"upstream\":{\"ok\":";
   out += upstream.upstream_ok ? "true" : "false";
   out += ",\"lastSuccess\":" + OptionalTime(upstream.last_success_ms);
@@ -291,6 +292,22 @@ std::string RenderHealthz(const UpstreamState& upstream, int64_t clients,
   out += ",\"lastErrorTime\":" + OptionalTime(upstream.last_error_ms);
   out += ",\"consecutiveFailures\":" +
          std::to_string(upstream.consecutive_failures);
+  out += ",\"degraded\":";
+  out += upstream.degraded ? "true" : "false";
+  out += ",\"degradedReason\":" + (upstream.degraded_reason.empty()
+                                       ? std::string("null")
+                                       : JsonString(upstream.degraded_reason));
+  out += ",\"degradedSince\":" + OptionalTime(upstream.degraded_since_ms);
+  out += ",\"skipped\":{\"count\":" + std::to_string(upstream.skipped) +
+         ",\"lastId\":" +
+         (upstream.last_skipped_id.empty()
+              ? std::string("null")
+              : JsonString(upstream.last_skipped_id)) +
+         ",\"lastReason\":" +
+         (upstream.last_skipped_reason.empty()
+              ? std::string("null")
+              : JsonString(upstream.last_skipped_reason)) +
+         ",\"lastTime\":" + OptionalTime(upstream.last_skipped_ms) + "}";
   out += "},\"cursor\":" +
          (upstream.cursor.empty() ? std::string("null")
                                   : JsonString(upstream.cursor));
@@ -422,7 +439,7 @@ void BridgeServer::Impl::Route(const httplib::Request& req,
   }
   if (path == "/healthz") {
     UpstreamState state = upstream_state ? upstream_state() : UpstreamState{};
-    res.status = state.upstream_ok ? 200 : 503;
+    res.status = state.upstream_ok && !state.degraded ? 200 : 503;
     res.set_header("Cache-Control", "no-store");
     res.set_content(
         RenderHealthz(state, metrics.clients_connected.load(),

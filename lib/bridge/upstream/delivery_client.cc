@@ -22,8 +22,30 @@ std::string DeliveryClient::PageUrl(const std::optional<std::string>& after,
   return url;
 }
 
+namespace {
+
+// A Location for a log line: no user:password@, no control bytes, short.
+std::string RedirectTarget(std::string url) {
+  size_t scheme = url.find("://");
+  if (scheme != std::string::npos) {
+    size_t host = scheme + 3;
+    size_t at = url.find('@', host);
+    size_t slash = url.find('/', host);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+      url.erase(host, at + 1 - host);
+    }
+  }
+  for (char& c : url) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  }
+  if (url.size() > 200) url = url.substr(0, 200) + "...";
+  return url;
+}
+
+}  // namespace
+
 FetchResult DeliveryClient::FetchPage(const std::optional<std::string>& after,
-                                      bool wait) {
+                                      bool wait, const CancelToken* cancel) {
   FetchResult result;
   HttpRequest request;
   request.url = PageUrl(after, wait);
@@ -35,6 +57,7 @@ FetchResult DeliveryClient::FetchPage(const std::optional<std::string>& after,
   request.total_timeout = options_.total_timeout;
   if (wait) request.total_timeout += options_.long_poll;
   request.max_body_bytes = options_.max_page_bytes;
+  request.cancel = cancel;
 
   HttpResponse response = http_.Get(request);
   switch (response.error) {
@@ -51,6 +74,13 @@ FetchResult DeliveryClient::FetchPage(const std::optional<std::string>& after,
     case HttpResponse::Error::kTransport:
       result.error = FetchError::kTransport;
       break;
+    case HttpResponse::Error::kCancelled:
+      result.error = FetchError::kTransport;
+      result.cancelled = true;
+      break;
+    case HttpResponse::Error::kNoFileDescriptors:
+      result.error = FetchError::kOutOfFds;
+      break;
   }
   if (result.error != FetchError::kNone) {
     result.message = response.error_message;
@@ -65,6 +95,15 @@ FetchResult DeliveryClient::FetchPage(const std::optional<std::string>& after,
       result.error = FetchError::kUnauthorized;
     } else if (status >= 400 && status < 500) {
       result.error = FetchError::kHttpClient;
+    } else if (status >= 300 && status < 400) {
+      result.error = FetchError::kRedirect;
+      result.message =
+          "HTTP " + std::to_string(status) + " redirect" +
+          (response.redirect_url.empty()
+               ? std::string()
+               : " to " + RedirectTarget(response.redirect_url)) +
+          ", not followed: set --delivery-url to the API's own URL";
+      return result;
     } else {
       result.error = FetchError::kHttpServer;
     }
@@ -85,7 +124,11 @@ FetchResult DeliveryClient::FetchPage(const std::optional<std::string>& after,
                      type.substr(0, 100) + "\"";
     return result;
   }
-  Result<Page> page = ParsePage(response.body, options_.page_limit);
+  PageOptions parse;
+  parse.max_items = options_.page_limit;
+  parse.keep_raw_content = options_.keep_raw_content;
+  parse.max_item_bytes = options_.max_item_bytes;
+  Result<Page> page = ParsePage(response.body, parse);
   if (!page.ok()) {
     result.error = FetchError::kMalformed;
     result.message = page.status().message();

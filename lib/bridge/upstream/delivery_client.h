@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "cancel_token.h"
 #include "clock.h"
 #include "http_client.h"
 #include "notification_parser.h"
@@ -35,12 +36,20 @@ struct DeliveryOptions {
   // (`wait=` seconds, docs/delivery-api.md). 0 = plain polling. The
   // request's total timeout is extended by it.
   std::chrono::seconds long_poll{0};
+  // rawContent kept from pages (--raw-content) or dropped while parsing.
+  bool keep_raw_content = true;
+  // A notification above this many bytes (Notification::ByteSize(), after
+  // rawContent was dropped when it is) is skipped (Page::skipped); 0 = none.
+  size_t max_item_bytes = 0;
 };
 
 struct FetchResult {
   FetchError error = FetchError::kNone;
   // One line for the log when error != kNone (no secrets, no body dumps).
   std::string message;
+  // The request was cancelled (the bridge is stopping): not an upstream
+  // failure, not to be counted. error is then kTransport.
+  bool cancelled = false;
   Page page;  // Valid when error == kNone.
 };
 
@@ -52,8 +61,10 @@ class DeliveryClient {
   // Fetches the page after `after` (nullopt: from the oldest retained).
   // With `wait` true and options().long_poll set, asks the API to hold the
   // answer until something newer arrives (only the poller does; gap
-  // fetches never wait).
-  FetchResult FetchPage(const std::optional<std::string>& after, bool wait = false);
+  // fetches never wait). `cancel`, when given, aborts the request from
+  // another thread (FetchResult::cancelled); it must outlive the call.
+  FetchResult FetchPage(const std::optional<std::string>& after,
+                        bool wait = false, const CancelToken* cancel = nullptr);
 
   // The URL FetchPage requests, for tests and logs.
   std::string PageUrl(const std::optional<std::string>& after,

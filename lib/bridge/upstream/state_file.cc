@@ -1,6 +1,7 @@
 #include "state_file.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -53,33 +54,51 @@ Result<std::optional<std::string>> StateFile::Load() const {
 
 Status StateFile::Save(const std::optional<std::string>& cursor) {
   std::string text = std::string(kHeader) + "\ncursor " + cursor.value_or("") + "\n";
-  std::string tmp = path_ + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A temporary name of our own, created exclusively (mkostemp: O_CREAT |
+  // O_EXCL, mode 0600) in the same directory: nothing planted there (a
+  // symlink to a file we must not write, a file of someone else's) is ever
+  // opened, and the rename stays within one file system.
+  size_t slash = path_.rfind('/');
+  std::string dir =
+      slash == std::string::npos ? "." : path_.substr(0, slash + 1);
+  std::string base =
+      slash == std::string::npos ? path_ : path_.substr(slash + 1);
+  std::string tmp =
+      (slash == std::string::npos ? "" : dir) + "." + base + ".XXXXXX";
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) {
-    return Status::Unavailable("cannot write state file " + tmp + ": " + Errno());
+    return Status::Unavailable(
+        "cannot create a temporary file beside state file " + path_ + ": " +
+        Errno());
   }
+  auto fail = [&](const std::string& what) {
+    std::string why = Errno();
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    return Status::Unavailable(what + " " + tmp + ": " + why);
+  };
   const char* p = text.data();
   size_t left = text.size();
   while (left > 0) {
     ssize_t n = ::write(fd, p, left);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string why = Errno();
-      ::close(fd);
-      return Status::Unavailable("cannot write state file " + tmp + ": " + why);
-    }
+    if (n <= 0) return fail("cannot write state file");
     p += n;
     left -= static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return Status::Unavailable("cannot sync state file " + tmp + ": " + Errno());
-  }
+  if (::fsync(fd) != 0) return fail("cannot sync state file");
+  int closed = ::close(fd);
+  fd = -1;
+  if (closed != 0) return fail("cannot sync state file");
+  // rename() replaces the directory entry PATH, even a symlink planted
+  // there: it never writes through it.
   if (::rename(tmp.c_str(), path_.c_str()) != 0) {
-    return Status::Unavailable("cannot replace state file " + path_ + ": " + Errno());
+    std::string why = Errno();
+    ::unlink(tmp.c_str());
+    return Status::Unavailable("cannot replace state file " + path_ + ": " +
+                               why);
   }
   // The rename itself must reach the disk too.
-  size_t slash = path_.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash + 1);
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);

@@ -6,9 +6,12 @@
 //   notifications-bridge state v1\n
 //   cursor <id>\n          (<id> empty: start from the oldest upstream item)
 //
-// Save() is atomic: it writes PATH.tmp, fsyncs it, renames it over PATH and
-// fsyncs the directory, so a crash leaves either the old or the new state,
-// never a torn one. Not thread-safe: the poller thread is its only user.
+// Save() is atomic: it writes a temporary file it creates exclusively in
+// PATH's directory (".NAME.XXXXXX", mkostemp: never a fixed name, so a
+// symlink planted there cannot redirect the write), fsyncs it, renames it
+// over PATH and fsyncs the directory, so a crash leaves either the old or
+// the new state, never a torn one (at worst a stray ".NAME.XXXXXX").
+// Not thread-safe: the poller thread is its only user.
 #pragma once
 
 #include <optional>

@@ -2,37 +2,66 @@
 
 namespace notifications {
 
-UpstreamGapSource::UpstreamGapSource(DeliveryClient& client, Clock& clock,
-                                     std::chrono::milliseconds cache_ttl,
-                                     std::atomic<uint64_t>* request_counter)
-    : client_(client),
-      clock_(clock),
-      cache_ttl_(cache_ttl),
-      request_counter_(request_counter) {}
+struct UpstreamGapSource::Client {
+  Client(std::unique_ptr<HttpClient> h, const DeliveryOptions& options)
+      : http(std::move(h)), delivery(*http, options) {}
+  std::unique_ptr<HttpClient> http;
+  DeliveryClient delivery;
+};
 
-uint64_t UpstreamGapSource::requests() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return requests_;
+UpstreamGapSource::UpstreamGapSource(
+    std::function<std::unique_ptr<HttpClient>()> make_http,
+    DeliveryOptions options, Clock& clock,
+    std::atomic<uint64_t>* request_counter, size_t max_idle)
+    : make_http_(std::move(make_http)),
+      options_(std::move(options)),
+      clock_(clock),
+      request_counter_(request_counter),
+      max_idle_(max_idle) {}
+
+UpstreamGapSource::~UpstreamGapSource() = default;
+
+std::unique_ptr<UpstreamGapSource::Client> UpstreamGapSource::Acquire() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<Client> client = std::move(idle_.back());
+      idle_.pop_back();
+      return client;
+    }
+  }
+  // Outside the lock: a new client may open files (curl's handles).
+  return std::make_unique<Client>(make_http_(), options_);
 }
+
+void UpstreamGapSource::Release(std::unique_ptr<Client> client) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Past max_idle the client (and its connection) is dropped here.
+  if (idle_.size() < max_idle_) idle_.push_back(std::move(client));
+}
+
+void UpstreamGapSource::Stop() { stop_token_.Cancel(); }
 
 Result<std::vector<Notification>> UpstreamGapSource::FetchAfter(
     const std::string& after_id, const std::string& stop_at, size_t max_items) {
-  std::lock_guard<std::mutex> lock(mu_);
-  const auto now = clock_.Now();
-  const std::string key = after_id + " " + stop_at;
-  for (auto it = cache_.begin(); it != cache_.end();) {
-    it = now - it->second.at > cache_ttl_ ? cache_.erase(it) : std::next(it);
+  if (stop_token_.IsCancelled()) {
+    return Status::Unavailable("the bridge is stopping");
   }
-  if (auto it = cache_.find(key); it != cache_.end()) return it->second.result;
-
+  std::unique_ptr<Client> client = Acquire();
   std::vector<Notification> items;
   std::optional<std::string> cursor = after_id;
   Status failure;
   while (true) {
-    ++requests_;
-    if (request_counter_)
+    requests_.fetch_add(1, std::memory_order_relaxed);
+    if (request_counter_) {
       request_counter_->fetch_add(1, std::memory_order_relaxed);
-    FetchResult fetched = client_.FetchPage(cursor);
+    }
+    FetchResult fetched =
+        client->delivery.FetchPage(cursor, /*wait=*/false, &stop_token_);
+    if (fetched.cancelled) {
+      failure = Status::Unavailable("the bridge is stopping");
+      break;
+    }
     if (fetched.error == FetchError::kGone) {
       // Only the first page can be gone: later cursors are ids it just gave.
       failure = Status::Error(Status::Code::kGone,
@@ -62,20 +91,23 @@ Result<std::vector<Notification>> UpstreamGapSource::FetchAfter(
           "more than " + std::to_string(max_items) + " notifications missed");
       break;
     }
-    if (reached_stop || !fetched.page.more || items.empty() ||
-        CompareIds(items.back().id, *cursor) <= 0) {
+    // The page's cursor covers skipped items too: paging goes on past them.
+    std::string next = fetched.page.cursor;
+    if (!items.empty() && CompareIds(items.back().id, next) > 0) {
+      next = items.back().id;
+    }
+    if (reached_stop || !fetched.page.more || next.empty() ||
+        CompareIds(next, *cursor) <= 0) {
       break;
     }
-    cursor = items.back().id;
+    if (!stop_at.empty() && CompareIds(next, stop_at) >= 0) break;
+    cursor = next;
   }
-  Result<std::vector<Notification>> result =
-      failure.ok() ? Result<std::vector<Notification>>(std::move(items))
-                   : Result<std::vector<Notification>>(failure);
-  // Failures are not cached (except gone): the next client may have luck.
-  if (failure.ok() || failure.code() == Status::Code::kGone) {
-    cache_.insert_or_assign(key, Cached{now, result});
-  }
-  return result;
+  // A client whose transfer was cancelled is fine to reuse (it dropped the
+  // connection); after Stop() nobody will.
+  Release(std::move(client));
+  if (!failure.ok()) return failure;
+  return items;
 }
 
 }  // namespace notifications

@@ -47,6 +47,47 @@ TEST_CASE("event hub: history is bounded and keeps the newest") {
   CHECK(snap.last_seq == 5);
 }
 
+TEST_CASE("event hub: history is bounded in bytes too, evicting the oldest") {
+  // Before: bounded in count only, so 1,000 notifications of 1 MB held
+  // 2 GB (text plus frame). Now the byte bound wins when it comes first.
+  const std::string big(100000, 'x');
+  const size_t one = EventBytes([&] {
+    HubEvent e;
+    e.kind = HubEvent::Kind::kNotification;
+    return e;
+  }());
+  CHECK(one >= sizeof(HubEvent));
+  EventHub hub(1000, false, 350000);
+  CHECK(hub.history_bytes() == 350000);
+  for (int i = 1; i <= 10; ++i) hub.Publish({Make(std::to_string(i), big)});
+  auto snap = hub.TakeSnapshot();
+  // Each holds the text twice (notification and frame): ~200 KB each.
+  REQUIRE(snap.history.size() == 1);
+  CHECK(snap.history[0]->id == "10");
+  size_t sum = 0;
+  for (const auto& e : snap.history) sum += EventBytes(*e);
+  CHECK(hub.HistoryBytes() == sum);
+  CHECK(sum > 200000);
+  // Small ones fill it up to the bound, no further.
+  for (int i = 11; i <= 200; ++i) hub.Publish({Make(std::to_string(i))});
+  CHECK(hub.HistoryBytes() <= 350000);
+  CHECK(hub.HistorySize() > 100);
+  CHECK(hub.NewestId() == "200");
+  // A reset empties it.
+  hub.Reset("upstream-reset", "gone");
+  CHECK(hub.HistoryBytes() == 0);
+}
+
+TEST_CASE(
+    "event hub: the newest notification stays even above the byte bound") {
+  EventHub hub(10, false, 1000);
+  hub.Publish({Make("1", std::string(5000, 'y'))});
+  CHECK(hub.HistorySize() == 1);
+  hub.Publish({Make("2", std::string(5000, 'y'))});
+  CHECK(hub.HistorySize() == 1);
+  CHECK(hub.NewestId() == "2");
+}
+
 TEST_CASE("event hub: waiters get everything after their seq, in order") {
   EventHub hub(100, false);
   hub.Publish({Make("1"), Make("2"), Make("3")});

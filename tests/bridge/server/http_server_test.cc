@@ -79,11 +79,32 @@ TEST_CASE("http server: healthz JSON byte for byte") {
   s.upstream_ok = true;
   s.last_success_ms = 1795869554123;
   s.cursor = "9";
-  CHECK(RenderHealthz(s, 3, 10, 1000) ==
-        "{\"status\":\"ok\",\"upstream\":{\"ok\":true,\"lastSuccess\":"
-        "\"2026-11-28T12:39:14.123Z\",\"lastError\":null,\"lastErrorTime\":null,"
-        "\"consecutiveFailures\":0},\"cursor\":\"9\",\"clients\":3,"
-        "\"history\":{\"size\":10,\"capacity\":1000}}");
+  CHECK(
+      RenderHealthz(s, 3, 10, 1000) ==
+      "{\"status\":\"ok\",\"upstream\":{\"ok\":true,\"lastSuccess\":"
+      "\"2026-11-28T12:39:14.123Z\",\"lastError\":null,\"lastErrorTime\":null,"
+      "\"consecutiveFailures\":0,\"degraded\":false,\"degradedReason\":null,"
+      "\"degradedSince\":null,\"skipped\":{\"count\":0,\"lastId\":null,"
+      "\"lastReason\":null,\"lastTime\":null}},\"cursor\":\"9\","
+      "\"clients\":3,\"history\":{\"size\":10,\"capacity\":1000}}");
+  // Requests succeed but upstream misbehaves: degraded, with the reason,
+  // and the skipped notifications.
+  s.degraded = true;
+  s.degraded_reason = "ids went back";
+  s.degraded_since_ms = 1795869554123;
+  s.skipped = 2;
+  s.last_skipped_id = "8";
+  s.last_skipped_reason = "a lone surrogate escape \\ud800 at offset 40";
+  s.last_skipped_ms = 1795869554123;
+  std::string degraded = RenderHealthz(s, 3, 10, 1000);
+  CHECK(degraded.rfind("{\"status\":\"degraded\",\"upstream\":{\"ok\":true,",
+                       0) == 0);
+  CHECK(degraded.find(
+            "\"degraded\":true,\"degradedReason\":\"ids went back\","
+            "\"degradedSince\":\"2026-11-28T12:39:14.123Z\",\"skipped\":"
+            "{\"count\":2,\"lastId\":\"8\",\"lastReason\":\"a lone "
+            "surrogate escape \\\\ud800 at offset 40\",\"lastTime\":"
+            "\"2026-11-28T12:39:14.123Z\"}}") != std::string::npos);
 }
 
 TEST_CASE("http server: /metrics in Prometheus text format") {
