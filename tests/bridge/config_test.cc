@@ -368,6 +368,9 @@ TEST_CASE(
   EnvGuard env("NOTIFICATIONS_BRIDGE_DELIVERY_URL", "http://h/?q");
   BridgeCommandLine from_env = Parse({});
   CHECK(from_env.text.find("(from NOTIFICATIONS_BRIDGE_DELIVERY_URL)") !=
+        std::string::npos);
+}
+
 TEST_CASE("config: --history-bytes and --max-item-bytes, defaults and bounds") {
   BridgeCommandLine d = Parse({"--delivery-url", "http://127.0.0.1:8081/delivery"});
   REQUIRE(d.action == BridgeCommandLine::Action::kRun);
