@@ -44,7 +44,8 @@ void StreamSession::AppendBacklog(const std::vector<HubEventPtr>& history,
   std::vector<const HubEvent*> picked;
   for (auto it = history.rbegin(); it != history.rend() && picked.size() < n;
        ++it) {
-    if (request_.filter.Matches((*it)->notification)) picked.push_back(it->get());
+    if (request_.filter.Matches((*it)->notification))
+      picked.push_back(it->get());
   }
   for (auto it = picked.rbegin(); it != picked.rend(); ++it) {
     out->append((*it)->frame);
@@ -52,73 +53,88 @@ void StreamSession::AppendBacklog(const std::vector<HubEventPtr>& history,
   }
 }
 
-std::string StreamSession::Open() {
+void StreamSession::OpenFresh(std::string* out) {
+  size_t n = std::min(request_.backlog, history_.size());
+  AppendBacklog(history_, n, out);
+  floor_ = history_.empty() ? "" : history_.back()->id;
+}
+
+StreamSession::Start StreamSession::Begin() {
   last_write_ = std::chrono::steady_clock::now();
-  std::string out = EncodeSseRetry(retry_ms_);
-  out += EncodeSseComment("connected");
+  opening_ = EncodeSseRetry(retry_ms_);
+  opening_ += EncodeSseComment("connected");
 
   EventHub::Snapshot snap = hub_.TakeSnapshot();
   seq_ = snap.last_seq;
-  const std::vector<HubEventPtr>& history = snap.history;
+  history_ = std::move(snap.history);
   // The live part starts after the newest retained notification.
-  std::string newest = history.empty() ? "" : history.back()->id;
-
-  auto fresh = [&](std::string* o) {
-    size_t n = std::min(request_.backlog, history.size());
-    AppendBacklog(history, n, o);
-    floor_ = newest;
-  };
+  std::string newest = history_.empty() ? "" : history_.back()->id;
 
   if (!request_.last_event_id) {
-    fresh(&out);
-    return out;
+    OpenFresh(&opening_);
+    std::vector<HubEventPtr>().swap(history_);
+    return Start::kReady;
   }
   const std::string& last = *request_.last_event_id;
 
   // Known to us: replay what follows it.
-  auto found = std::lower_bound(
-      history.begin(), history.end(), last,
-      [](const HubEventPtr& e, const std::string& id) {
-        return CompareIds(e->id, id) < 0;
-      });
-  if (found != history.end() && (*found)->id == last) {
+  auto found =
+      std::lower_bound(history_.begin(), history_.end(), last,
+                       [](const HubEventPtr& e, const std::string& id) {
+                         return CompareIds(e->id, id) < 0;
+                       });
+  if (found != history_.end() && (*found)->id == last) {
     floor_ = last;
-    for (auto it = found + 1; it != history.end(); ++it) {
-      AppendNotification(**it, &out);
+    for (auto it = found + 1; it != history_.end(); ++it) {
+      AppendNotification(**it, &opening_);
     }
     floor_ = newest;
-    return out;
+    std::vector<HubEventPtr>().swap(history_);
+    return Start::kReady;
   }
+  // Unknown to us (older than our history, or from before our restart):
+  // the gap must come from upstream.
+  return Start::kNeedGap;
+}
 
-  // Unknown to us (older than our history, or from before our restart): ask
-  // upstream for the gap, then continue with our history.
-  const std::string oldest = history.empty() ? "" : history.front()->id;
-  Result<std::vector<Notification>> gap =
-      gaps_ ? gaps_->FetchAfter(last, oldest, options_.max_gap)
-            : Result<std::vector<Notification>>(Status::Error(
-                  Status::Code::kGone, "no upstream to fetch the gap from"));
+Result<std::vector<Notification>> StreamSession::FetchGap() const {
+  if (!gaps_) {
+    return Status::Error(Status::Code::kGone,
+                         "no upstream to fetch the gap from");
+  }
+  const std::string oldest = history_.empty() ? "" : history_.front()->id;
+  return gaps_->FetchAfter(*request_.last_event_id, oldest, options_.max_gap);
+}
+
+void StreamSession::ResumeWithGap(Result<std::vector<Notification>> gap) {
+  const std::string& last = *request_.last_event_id;
+  const std::string oldest = history_.empty() ? "" : history_.front()->id;
+  const std::string newest = history_.empty() ? "" : history_.back()->id;
+  std::string& out = opening_;
   if (!gap.ok() && gap.status().code() == Status::Code::kUnavailable) {
     // Upstream cannot say now. Ending the stream makes the client come back
     // after `retry` with the same id: nothing is lost, nothing is reset.
     out += EncodeSseComment("cannot fetch the missed notifications now (" +
                             gap.status().message() + "); retry later");
     ended_ = true;
-    return out;
+    std::vector<HubEventPtr>().swap(history_);
+    return;
   }
   if (!gap.ok()) {
     // Neither knows the id, or the gap is too large to replay: a reset, then
     // what a fresh connection gets. Its id is where the replay starts from.
     std::string resume;
-    size_t n = std::min(request_.backlog, history.size());
-    if (n < history.size()) resume = history[history.size() - n - 1]->id;
+    size_t n = std::min(request_.backlog, history_.size());
+    if (n < history_.size()) resume = history_[history_.size() - n - 1]->id;
     const char* reason = gap.status().code() == Status::Code::kGone
                              ? "unknown-last-event-id"
                              : "gap-too-large";
     AppendReset(resume, reason,
                 "cannot resume after " + last + ": " + gap.status().message(),
                 &out);
-    fresh(&out);
-    return out;
+    OpenFresh(&out);
+    std::vector<HubEventPtr>().swap(history_);
+    return;
   }
   floor_ = last;
   for (const Notification& n : gap.value()) {
@@ -127,15 +143,23 @@ std::string StreamSession::Open() {
     if (CompareIds(n.id, floor_) <= 0) continue;
     floor_ = n.id;
     if (!request_.filter.Matches(n)) continue;
-    out += EncodeSseEvent(SseEvent{
-        n.id, "notification", NotificationToJson(n, hub_.include_raw_content())});
+    out += EncodeSseEvent(
+        SseEvent{n.id, "notification",
+                 NotificationToJson(n, hub_.include_raw_content())});
     ++notifications_sent_;
   }
-  for (const HubEventPtr& e : history) AppendNotification(*e, &out);
+  for (const HubEventPtr& e : history_) AppendNotification(*e, &out);
   // Upstream may be ahead of our poller: the floor keeps whatever the gap
   // already gave from being written again when it arrives live.
   if (!newest.empty() && CompareIds(newest, floor_) > 0) floor_ = newest;
-  return out;
+  std::vector<HubEventPtr>().swap(history_);
+}
+
+std::string StreamSession::TakeOpening() { return std::move(opening_); }
+
+std::string StreamSession::Open() {
+  if (Begin() == Start::kNeedGap) ResumeWithGap(FetchGap());
+  return TakeOpening();
 }
 
 void StreamSession::Advance(const std::vector<HubEventPtr>& events,
@@ -158,8 +182,8 @@ StreamSession::Step StreamSession::Next(std::string* out) {
   // the last wake-up: a stream whose filter drops everything still needs it.
   auto since_write = std::chrono::duration_cast<std::chrono::milliseconds>(
       steady_clock::now() - last_write_);
-  auto wait = std::max(std::chrono::milliseconds(0),
-                       options_.heartbeat - since_write);
+  auto wait =
+      std::max(std::chrono::milliseconds(0), options_.heartbeat - since_write);
   if (ended_) return Step::kEnd;
   std::vector<HubEventPtr> events;
   EventHub::WaitStatus status =

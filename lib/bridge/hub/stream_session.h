@@ -1,7 +1,8 @@
 // StreamSession: what one `GET /events` stream writes, from its first byte
-// to its end, independent of the HTTP library (docs/events.md).
+// to its end, independent of the HTTP server (docs/events.md).
 //
-//   Open()  -> "retry: N\n: connected\n\n" + reset/replay (backlog,
+//   Begin() + [FetchGap() + ResumeWithGap()] + TakeOpening()
+//           -> "retry: N\n: connected\n\n" + reset/replay (backlog,
 //              Last-Event-ID resume, gap fetched from upstream)
 //   Advance() -> the frames for live hub events the caller already read
 //              (EventHub::ReadAfter(seq(), ...)); never blocks. StreamFanout
@@ -12,8 +13,8 @@
 //              comment, or the end.
 //
 // When the resume point is unknown to the bridge and upstream cannot be
-// reached to fetch the gap, Open() returns only the preamble and a comment,
-// and Next() ends the stream: the client retries later with the same id.
+// reached to fetch the gap, the opening is only the preamble and a comment,
+// and ended() is true: the client retries later with the same id.
 //
 // Not thread-safe: one session belongs to one thread at a time. It shares
 // the EventHub (thread-safe) and the GapSource with other sessions.
@@ -27,8 +28,8 @@
 #include <vector>
 
 #include "event_hub.h"
-#include "gap_source.h"
 #include "filter.h"
+#include "gap_source.h"
 #include "notification.h"
 #include "status.h"
 
@@ -61,7 +62,24 @@ class StreamSession {
   StreamSession(EventHub& hub, GapSource* gaps, StreamRequest request,
                 StreamOptions options, uint64_t seed);
 
-  // The bytes that open the stream. May block on a gap fetch.
+  // How the stream opens, decided from a snapshot of the hub: kReady when
+  // TakeOpening() can be called now, kNeedGap when the resume id is older
+  // than the history and the gap must first be fetched from upstream
+  // (FetchGap(), which blocks: the server runs it off its loops).
+  enum class Start { kReady, kNeedGap };
+  Start Begin();
+  // After kNeedGap: GapSource::FetchAfter() for this stream (blocks; may
+  // run on any thread, the session is not touched). Gone when the session
+  // has no GapSource.
+  Result<std::vector<Notification>> FetchGap() const;
+  // After kNeedGap, on the session's thread: builds the opening from the
+  // fetch's outcome (FetchGap(), or kUnavailable when it was abandoned).
+  void ResumeWithGap(Result<std::vector<Notification>> gap);
+  // After kReady or ResumeWithGap(): the bytes that open the stream
+  // (`retry:`, the comment, then a reset and the replay). Once.
+  std::string TakeOpening();
+  // Begin(), FetchGap() when needed, TakeOpening(): the blocking form, for
+  // tests and fuzzers.
   std::string Open();
 
   // Appends to `out` the frames this stream writes for `events`: consecutive
@@ -72,7 +90,7 @@ class StreamSession {
 
   // The seq of the last hub event this stream has considered.
   uint64_t seq() const { return seq_; }
-  // True when Open() decided the stream ends after its opening bytes.
+  // True when the opening decided the stream ends after its opening bytes.
   bool ended() const { return ended_; }
 
   enum class Step {
@@ -94,8 +112,13 @@ class StreamSession {
   void AppendBacklog(const std::vector<HubEventPtr>& history, size_t n,
                      std::string* out);
 
+  void OpenFresh(std::string* out);
+
   EventHub& hub_;
   GapSource* gaps_;
+  // Between Begin() and TakeOpening():
+  std::vector<HubEventPtr> history_;  // The snapshot's notifications.
+  std::string opening_;
   StreamRequest request_;
   StreamOptions options_;
   std::mt19937_64 rng_;
@@ -108,7 +131,7 @@ class StreamSession {
   // live cannot duplicate. Empty = no floor.
   std::string floor_;
   uint64_t notifications_sent_ = 0;
-  bool ended_ = false;  // Open() decided the stream ends at once.
+  bool ended_ = false;  // The opening decided the stream ends at once.
   std::chrono::steady_clock::time_point last_write_;
 };
 

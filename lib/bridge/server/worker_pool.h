@@ -2,15 +2,12 @@
 // demand and retired after `idle_timeout` without work, so an idle bridge
 // holds few threads and a busy one never holds more than the cap.
 //
-// cpp-httplib runs each connection in one task: keep-alive connections and
-// event streams until their opening bytes are written (StreamFanout then
-// takes the socket). Debian's build defaults to a fixed pool of 8 threads
-// with an unbounded queue, where a few slow handshakes (a gap fetch, a
-// slow client) would stall every other request. This pool grows on demand
-// up to a cap sized from --max-clients instead.
+// The server loops hand it what must not run on a loop: a gap fetched
+// from upstream for a stream resuming from an old Last-Event-ID (several
+// at once, so one slow fetch never queues up the others).
 //
 // Tasks beyond the cap wait in a FIFO queue until a thread frees up (they
-// are never dropped: a dropped httplib task would leak its socket).
+// are never dropped).
 // Thread-safe. Not copyable. The destructor calls Shutdown().
 #pragma once
 

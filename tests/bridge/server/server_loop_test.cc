@@ -1,4 +1,4 @@
-#include "stream_fanout.h"
+#include "server_loop.h"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -122,10 +122,63 @@ class Client {
   std::vector<SseParser::Event> events_;
 };
 
+// Answers every request 404 (these tests hand streams over directly).
+class NotFound final : public HttpHandler {
+ public:
+  void Handle(HttpExchange& ex) override {
+    ex.Respond(HttpReply::Text(404, "text/plain", "no"));
+  }
+};
+
+// Several loops, as BridgeServer runs them, each handed streams in turn.
+class Loops {
+ public:
+  Loops(EventHub& hub, Metrics& metrics, Logger& logger, Clock& clock,
+        LoopOptions o, size_t n)
+      : logs_(logger, clock, std::chrono::milliseconds(10000)),
+        pool_(1, 0, 1s) {
+    for (size_t i = 0; i < n; ++i) {
+      loops_.push_back(
+          std::make_unique<ServerLoop>(hub, metrics, server_metrics_, logger,
+                                       logs_, clock, handler_, pool_, o));
+    }
+  }
+  Status Start() {
+    for (auto& l : loops_) {
+      Status s = l->Start(-1);
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+  void Adopt(int fd, std::unique_ptr<StreamSession> session) {
+    loops_[next_++ % loops_.size()]->Adopt(fd, std::move(session));
+  }
+  void Stop(std::chrono::milliseconds grace) {
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    for (auto& l : loops_) l->RequestStop(deadline);
+    for (auto& l : loops_) l->Join();
+  }
+  size_t streams() const {
+    size_t n = 0;
+    for (const auto& l : loops_) n += l->streams();
+    return n;
+  }
+  size_t threads() const { return loops_.size(); }
+  ServerMetrics& server_metrics() { return server_metrics_; }
+
+ private:
+  ServerMetrics server_metrics_;
+  NotFound handler_;
+  ServerLogs logs_;
+  WorkerPool pool_;
+  std::vector<std::unique_ptr<ServerLoop>> loops_;
+  size_t next_ = 0;
+};
+
 struct Rig {
-  explicit Rig(FanoutOptions o = {}, size_t history = 100)
+  explicit Rig(LoopOptions o = {}, size_t history = 100, size_t loops = 1)
       : hub(history, false) {
-    fanout = std::make_unique<StreamFanout>(hub, metrics, logger, o);
+    fanout = std::make_unique<Loops>(hub, metrics, logger, clock, o, loops);
     REQUIRE(fanout->Start().ok());
   }
   ~Rig() {
@@ -158,10 +211,12 @@ struct Rig {
   EventHub hub;
   Metrics metrics;
   Logger logger{LogLevel::kOff};
-  std::unique_ptr<StreamFanout> fanout;
+  SystemClock clock;
+  std::unique_ptr<Loops> fanout;
 };
 
-TEST_CASE("fanout: each published batch reaches every stream as one chunk") {
+TEST_CASE(
+    "server loop: each published batch reaches every stream as one chunk") {
   Rig rig;
   Client a, b, c;
   for (Client* x : {&a, &b, &c}) rig.Adopt(*x);
@@ -184,10 +239,9 @@ TEST_CASE("fanout: each published batch reaches every stream as one chunk") {
 }
 
 TEST_CASE(
-    "fanout: several loops share the streams and each gets every batch once") {
-  FanoutOptions o;
-  o.threads = 3;
-  Rig rig(o);
+    "server loop: several loops share the streams and each gets every batch "
+    "once") {
+  Rig rig({}, 100, 3);
   CHECK(rig.fanout->threads() == 3);
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 7; ++i) {
@@ -213,7 +267,7 @@ TEST_CASE(
   CHECK(rig.metrics.clients_connected.load() == 0);
 }
 
-TEST_CASE("fanout: events published between Open and Adopt are not lost") {
+TEST_CASE("server loop: events published between Open and Adopt are not lost") {
   Rig rig;
   Client a;
   auto session = rig.Session();
@@ -225,7 +279,7 @@ TEST_CASE("fanout: events published between Open and Adopt are not lost") {
   CHECK(events[0].last_event_id == "1");
 }
 
-TEST_CASE("fanout: a filtered stream gets only its notifications") {
+TEST_CASE("server loop: a filtered stream gets only its notifications") {
   Rig rig;
   Client all, jenkins;
   rig.Adopt(all);
@@ -242,7 +296,7 @@ TEST_CASE("fanout: a filtered stream gets only its notifications") {
   CHECK(rig.metrics.events_sent.load() == 6);
 }
 
-TEST_CASE("fanout: a client that closes is forgotten at once") {
+TEST_CASE("server loop: a client that closes is forgotten at once") {
   Rig rig;
   Client a, b;
   rig.Adopt(a);
@@ -255,8 +309,8 @@ TEST_CASE("fanout: a client that closes is forgotten at once") {
   CHECK(b.WaitEvents(1).size() == 1);
 }
 
-TEST_CASE("fanout: a quiet stream gets heartbeat comments") {
-  FanoutOptions o;
+TEST_CASE("server loop: a quiet stream gets heartbeat comments") {
+  LoopOptions o;
   o.heartbeat = 100ms;
   Rig rig(o);
   Client a;
@@ -267,8 +321,9 @@ TEST_CASE("fanout: a quiet stream gets heartbeat comments") {
 }
 
 TEST_CASE(
-    "fanout: a client that stops reading is cut, the others get everything") {
-  FanoutOptions o;
+    "server loop: a client that stops reading is cut, the others get "
+    "everything") {
+  LoopOptions o;
   o.max_pending_bytes = 64 * 1024;
   o.write_timeout = 60s;  // Only the size limit acts here.
   Rig rig(o, 1000);
@@ -299,8 +354,9 @@ TEST_CASE(
     CHECK(got[i].last_event_id == std::to_string(i + 1));
 }
 
-TEST_CASE("fanout: a client that takes nothing for the write timeout is cut") {
-  FanoutOptions o;
+TEST_CASE(
+    "server loop: a client that takes nothing for the write timeout is cut") {
+  LoopOptions o;
   o.heartbeat = 100ms;  // Ticks often enough to notice.
   o.write_timeout = 300ms;
   Rig rig(o, 1000);
@@ -320,7 +376,7 @@ TEST_CASE("fanout: a client that takes nothing for the write timeout is cut") {
   CHECK(rig.metrics.clients_connected.load() == 0);
 }
 
-TEST_CASE("fanout: hub shutdown ends every stream with the last chunk") {
+TEST_CASE("server loop: hub shutdown ends every stream with the last chunk") {
   Rig rig;
   Client a, b;
   rig.Adopt(a);
@@ -337,7 +393,8 @@ TEST_CASE("fanout: hub shutdown ends every stream with the last chunk") {
   CHECK(rig.metrics.clients_connected.load() == 0);
 }
 
-TEST_CASE("fanout: a stream behind the history ends so its client resumes") {
+TEST_CASE(
+    "server loop: a stream behind the history ends so its client resumes") {
   Rig rig({}, 2);
   Client a;
   auto session = rig.Session();  // Seq 0.
@@ -350,7 +407,7 @@ TEST_CASE("fanout: a stream behind the history ends so its client resumes") {
   CHECK(rig.metrics.clients_connected.load() == 0);
 }
 
-TEST_CASE("fanout: an upstream reset reaches streams as event: reset") {
+TEST_CASE("server loop: an upstream reset reaches streams as event: reset") {
   Rig rig;
   Client a;
   rig.Adopt(a);
@@ -368,11 +425,12 @@ TEST_CASE("fanout: an upstream reset reaches streams as event: reset") {
 }
 
 TEST_CASE(
-    "fanout: streams handed over before Start or after Stop end at once") {
+    "server loop: streams handed over before Start or after Stop end at once") {
   EventHub hub(10, false);
   Metrics metrics;
   Logger logger{LogLevel::kOff};
-  StreamFanout fanout(hub, metrics, logger, {});
+  SystemClock clock;
+  Loops fanout(hub, metrics, logger, clock, {}, 1);
   auto session = [&] {
     Result<StreamRequest> r = ParseStreamRequest({}, "", 10);
     auto s = std::make_unique<StreamSession>(hub, nullptr, std::move(r).value(),
@@ -396,7 +454,7 @@ TEST_CASE(
   CHECK(metrics.clients_connected.load() == 0);
 }
 
-TEST_CASE("fanout: Stop ends live streams even while the hub runs") {
+TEST_CASE("server loop: Stop ends live streams even while the hub runs") {
   Rig rig;
   Client a;
   rig.Adopt(a);
