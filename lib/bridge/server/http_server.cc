@@ -40,6 +40,7 @@ LoopOptions MakeLoopOptions(const ServerOptions& o, size_t loops) {
   l.max_handshakes = Share(o.max_handshakes, loops);
   l.max_parked = Share(o.max_parked == 0 ? o.max_clients : o.max_parked, loops);
   l.max_pending_bytes = o.max_pending_bytes;
+  l.stream_send_buffer = o.stream_send_buffer;
   l.max_discarded_body = o.max_discarded_body;
   l.limits.max_request_line = o.max_request_line;
   l.limits.max_field_line = o.max_header_line;

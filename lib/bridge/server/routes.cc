@@ -124,6 +124,7 @@ BridgeRoutes::BridgeRoutes(const ServerOptions& options, EventHub& hub,
       upstream_state_(std::move(upstream_state)),
       extra_metrics_(std::move(extra_metrics)),
       refused_log_(refused_log),
+      frames_(hub.include_raw_content()),
       rng_(std::random_device{}()) {}
 
 void BridgeRoutes::Add(std::string path,
@@ -340,7 +341,6 @@ void BridgeRoutes::HandleEvents(HttpExchange& ex, HeaderFields fields) {
   metrics_.streams_opened.fetch_add(1, std::memory_order_relaxed);
 
   StreamOptions stream_options;
-  stream_options.heartbeat = options_.heartbeat;
   stream_options.retry = options_.retry;
   stream_options.retry_jitter = options_.retry * 2 / 3;
   auto session = std::make_unique<StreamSession>(
@@ -358,9 +358,9 @@ void BridgeRoutes::HandleEvents(HttpExchange& ex, HeaderFields fields) {
   pending->session = std::move(session);
   pending->fields = std::move(fields);
   ex.RunBlocking(
-      [pending]() -> HttpExchange::Continuation {
-        auto gap = std::make_shared<Result<std::vector<Notification>>>(
-            pending->session->FetchGap());
+      [this, pending]() -> HttpExchange::Continuation {
+        auto gap = std::make_shared<Result<std::vector<HubEventPtr>>>(
+            pending->session->FetchGap(&frames_));
         return [pending, gap](HttpExchange& done) {
           pending->session->ResumeWithGap(std::move(*gap));
           done.StartStream(std::move(pending->fields),

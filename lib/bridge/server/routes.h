@@ -39,6 +39,7 @@
 #include "log_limiter.h"
 #include "metrics.h"
 #include "server_options.h"
+#include "shared_frames.h"
 #include "static_files.h"
 #include "upstream_health.h"
 
@@ -78,6 +79,9 @@ class BridgeRoutes final : public HttpHandler {
   std::function<std::string()> extra_metrics_;
   LogLimiter& refused_log_;
   std::map<std::string, std::function<void(HttpExchange&)>> extra_;
+  // Gap notifications, encoded once for every stream that resumes through
+  // them (a reconnect storm holds each missed frame once).
+  SharedFrames frames_;
 
   std::mutex rng_mu_;
   std::mt19937_64 rng_;  // guarded by rng_mu_

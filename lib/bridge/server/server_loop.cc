@@ -51,6 +51,7 @@ struct ServerLoop::Conn {
   size_t input_off = 0;
   uint64_t discard = 0;  // Body bytes to drop before the next head.
   size_t drained = 0;    // Bytes dropped while lingering.
+  size_t accounted = 0;  // out.bytes() as counted in ServerMetrics::unsent.
   std::unique_ptr<HttpRequestHead> request;  // While it is being answered.
   int status = 0;
 
@@ -85,9 +86,15 @@ struct ServerLoop::State {
   TimePoint accept_resume;
   TimePoint next_tick;
   std::vector<HubEventPtr> events;
-  std::string body;
+  std::vector<HubEventPtr> catch_up;
+  SseOutput output;  // Scratch: what one stream writes next.
   std::vector<char> scratch = std::vector<char>(64 * 1024);
-  const std::string keep_alive = EncodeSseComment("keep-alive");
+  const std::shared_ptr<const std::string> keep_alive =
+      std::make_shared<const std::string>(EncodeSseComment("keep-alive"));
+  const std::shared_ptr<const std::string> last_chunk =
+      std::make_shared<const std::string>(kLastChunk);
+  const std::shared_ptr<const std::string> chunk_end =
+      std::make_shared<const std::string>(kChunkEnd);
   // Tags for epoll_event.data.ptr that are not connections.
   char wake_tag = 0;
   char listen_tag = 0;
@@ -145,6 +152,13 @@ std::chrono::milliseconds Quarter(std::chrono::milliseconds period) {
 }
 
 constexpr uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP;
+
+// A stream's queue is refilled (opening, catch-up) up to this many bytes:
+// what a slow client makes the bridge hold beyond its live batches.
+constexpr size_t kLowWater = 64 * 1024;
+
+// Refills per Pump() call before the stream yields to the others.
+constexpr int kPumpRounds = 16;
 
 // What a connection answered for the last time may still send (read and
 // dropped, so that our answer is not lost to a reset) before it is cut.
@@ -399,7 +413,7 @@ void ServerLoop::OnWake(TimePoint now) {
     if (st.hub_ended || st.stopping) {
       End(c, now);
     } else {
-      CatchUp(c, now);  // Events published since the session's snapshot.
+      Pump(c, now);  // Events published since the session's snapshot.
     }
   }
   for (auto& task : posted) task();
@@ -516,6 +530,7 @@ void ServerLoop::Close(Conn* c) {
   // Counted before the close: a client that sees its stream end, or a
   // caller that sees streams() drop, also sees the gauge updated.
   if (c->holds_slot) metrics_.clients_connected.fetch_sub(1);
+  Account(c);  // Closed: its queue no longer counts.
   UnlistHandshake(c);
   if (c->phase == Conn::Phase::kStream) {
     Conn* last = st.streams.back();
@@ -628,9 +643,7 @@ void ServerLoop::OnEvent(Conn* c, uint32_t events, TimePoint now) {
         Close(c);
         return;
       }
-      if (events & EPOLLOUT) {
-        if (!Flush(c, now)) Close(c);
-      }
+      if (events & EPOLLOUT) Pump(c, now);
       return;
     case Conn::Phase::kBlocked:
     case Conn::Phase::kParked:
@@ -976,27 +989,25 @@ void ServerLoop::StartStream(Conn* c, HeaderFields fields,
   c->last_write = now;
   c->last_progress = now;
   Watch(c, kReadEvents);
-
-  std::string opening = c->session->TakeOpening();
-  metrics_.bytes_sent.fetch_add(opening.size(), std::memory_order_relaxed);
-  metrics_.events_sent.fetch_add(c->session->notifications_sent(),
-                                 std::memory_order_relaxed);
-  std::string bytes = EncodeResponseHead(200, fields);
-  if (c->chunked) {
-    AppendChunk(opening, &bytes);
-  } else {
-    bytes += opening;
+  if (options_.stream_send_buffer > 0) {
+    // Bounds what the kernel keeps for a client that stops reading.
+    int size = static_cast<int>(options_.stream_send_buffer);
+    ::setsockopt(c->fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
   }
-  c->out.AppendOwned(std::move(bytes));
+
+  c->out.AppendOwned(EncodeResponseHead(200, fields));
   if (c->session->ended() || st.hub_ended || st.stopping) {
+    // The opening (preamble, comment), then the end.
+    st.output.Clear();
+    uint64_t before = c->session->notifications_sent();
+    c->session->Produce(kLowWater, &st.output);
+    Enqueue(c, &st.output, c->session->notifications_sent() - before, now);
     End(c, now);
     return;
   }
-  if (!Flush(c, now)) {
-    Close(c);
-    return;
-  }
-  CatchUp(c, now);  // Events published since the session's snapshot.
+  // The head, the opening and what was published since the snapshot, as
+  // the socket takes them.
+  Pump(c, now);
 }
 
 void ServerLoop::Deliver(TimePoint now) {
@@ -1011,14 +1022,23 @@ void ServerLoop::Deliver(TimePoint now) {
     if (i >= st.streams.size()) continue;
     Conn* c = st.streams[i];
     if (c->ending) continue;
-    if (status == EventHub::WaitStatus::kEvents && c->session->seq() == from) {
-      // The common case: one read of the hub serves every stream.
-      st.body.clear();
+    if (status == EventHub::WaitStatus::kEvents && c->session->opening_done() &&
+        c->session->seq() == from) {
+      // The common case: one read of the hub serves every stream, and each
+      // gets the batch's frames as one chunk, shared, even when its client
+      // is slow (then the bound below decides).
+      st.output.Clear();
       uint64_t before = c->session->notifications_sent();
-      c->session->Advance(st.events, &st.body);
-      Send(c, st.body, c->session->notifications_sent() - before, now);
-    } else {
-      CatchUp(c, now);
+      c->session->Advance(st.events, &st.output);
+      if (!Enqueue(c, &st.output, c->session->notifications_sent() - before,
+                   now)) {
+        continue;
+      }
+      if (!(c->events & EPOLLOUT)) Pump(c, now);
+    } else if (!(c->events & EPOLLOUT)) {
+      // Behind (opening, catch-up): it reads the hub itself, as far as its
+      // socket takes.
+      Pump(c, now);
     }
   }
   if (!st.events.empty()) {
@@ -1032,80 +1052,110 @@ void ServerLoop::Deliver(TimePoint now) {
   }
 }
 
-void ServerLoop::CatchUp(Conn* c, TimePoint now) {
-  std::string body;
-  uint64_t before = c->session->notifications_sent();
-  std::vector<HubEventPtr> events;
-  while (body.size() < options_.max_pending_bytes) {
-    events.clear();
-    EventHub::WaitStatus status =
-        hub_.ReadAfter(c->session->seq(), options_.max_batch, &events);
-    if (status == EventHub::WaitStatus::kTimeout) break;
-    if (status != EventHub::WaitStatus::kEvents) {
-      // Lagged behind the history, or shutting down: write what we have,
-      // then the last chunk; the client resumes with Last-Event-ID.
-      if (Send(c, std::move(body), c->session->notifications_sent() - before,
-               now)) {
-        End(c, now);
-      }
-      return;
-    }
-    c->session->Advance(events, &body);
-  }
-  Send(c, std::move(body), c->session->notifications_sent() - before, now);
-}
-
-bool ServerLoop::Send(Conn* c, std::string body, uint64_t events,
-                      TimePoint now) {
-  if (body.empty()) return true;
+bool ServerLoop::Enqueue(Conn* c, SseOutput* output, uint64_t events,
+                         TimePoint now) {
+  if (output->empty()) return true;
+  State& st = *st_;
+  const size_t bytes = output->bytes();
   metrics_.events_sent.fetch_add(events, std::memory_order_relaxed);
-  metrics_.bytes_sent.fetch_add(body.size(), std::memory_order_relaxed);
-  c->last_write = now;
-  bool was_waiting = !c->out.empty();
-  if (c->chunked) {
-    std::string framed;
-    AppendChunk(body, &framed);
-    c->out.AppendOwned(std::move(framed));
-  } else {
-    c->out.AppendOwned(std::move(body));
-  }
-  if (was_waiting) {
-    if (c->out.bytes() > options_.max_pending_bytes) {
-      server_metrics_.streams_cut_slow.fetch_add(1, std::memory_order_relaxed);
-      logs_.cut_streams.Log("stream cut: its client is " +
-                            std::to_string(c->out.bytes()) +
-                            " bytes behind; it will resume with Last-Event-ID");
-      Close(c);
-      return false;
+  metrics_.bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
+  const bool had_unsent = !c->out.empty();
+  if (c->chunked) c->out.AppendOwned(ChunkHeader(bytes));
+  for (SseOutput::Piece& piece : output->pieces()) {
+    if (piece.event) {
+      // Aliasing: the queue keeps the event alive and points at its frame.
+      c->out.AppendShared(
+          std::shared_ptr<const std::string>(piece.event, &piece.event->frame));
+    } else {
+      c->out.AppendOwned(std::move(piece.bytes));
     }
-    return true;
   }
-  c->last_progress = now;
-  if (!Flush(c, now)) {
+  if (c->chunked) c->out.AppendShared(st.chunk_end);
+  output->Clear();
+  c->last_write = now;
+  Account(c);
+  if (had_unsent && c->out.bytes() > options_.max_pending_bytes) {
+    // The bound holds whatever put the bytes there (replay, catch-up, live
+    // batches): the client resumes with Last-Event-ID.
+    server_metrics_.streams_cut_slow.fetch_add(1, std::memory_order_relaxed);
+    logs_.cut_streams.Log("stream cut: its client is " +
+                          std::to_string(c->out.bytes()) +
+                          " bytes behind; it will resume with Last-Event-ID");
     Close(c);
     return false;
   }
   return true;
 }
 
-bool ServerLoop::Flush(Conn* c, TimePoint now) {
-  size_t written = 0;
-  OutputQueue::Write result = c->out.WriteTo(c->fd, &written);
-  if (written > 0) c->last_progress = now;
-  switch (result) {
-    case OutputQueue::Write::kClosed:
+void ServerLoop::Account(Conn* c) {
+  size_t now_unsent = c->closed ? 0 : c->out.bytes();
+  if (now_unsent == c->accounted) return;
+  server_metrics_.unsent.fetch_add(
+      static_cast<int64_t>(now_unsent) - static_cast<int64_t>(c->accounted),
+      std::memory_order_relaxed);
+  c->accounted = now_unsent;
+}
+
+bool ServerLoop::Fill(Conn* c, TimePoint now) {
+  State& st = *st_;
+  StreamSession& s = *c->session;
+  while (!c->closed && !c->ending && c->out.bytes() < kLowWater) {
+    st.output.Clear();
+    uint64_t before = s.notifications_sent();
+    if (!s.opening_done()) {
+      s.Produce(kLowWater - c->out.bytes(), &st.output);
+      if (!Enqueue(c, &st.output, s.notifications_sent() - before, now))
+        return false;
+      continue;
+    }
+    st.catch_up.clear();
+    EventHub::WaitStatus status =
+        hub_.ReadAfter(s.seq(), options_.max_batch, &st.catch_up);
+    if (status == EventHub::WaitStatus::kTimeout) return false;  // In step.
+    if (status != EventHub::WaitStatus::kEvents) {
+      // Lagged behind the history, or shutting down: the last chunk after
+      // what is queued; the client resumes with Last-Event-ID.
+      End(c, now);
       return false;
-    case OutputQueue::Write::kBlocked:
-      Watch(c, kReadEvents | EPOLLOUT);
-      return true;
-    case OutputQueue::Write::kDone:
-      break;
+    }
+    s.Advance(st.catch_up, &st.output);
+    if (!Enqueue(c, &st.output, s.notifications_sent() - before, now))
+      return false;
   }
-  // A client that caught up after a burst does not keep the burst's memory.
-  c->out.Shrink();
-  if (c->ending) return false;  // Everything, the last chunk included, is out.
-  Watch(c, kReadEvents);
-  return true;
+  return !c->closed && !c->ending;
+}
+
+void ServerLoop::Pump(Conn* c, TimePoint now) {
+  for (int round = 0; round < kPumpRounds; ++round) {
+    bool more = c->ending ? false : Fill(c, now);
+    if (c->closed) return;
+    size_t written = 0;
+    OutputQueue::Write result = c->out.WriteTo(c->fd, &written);
+    if (written > 0) c->last_progress = now;
+    Account(c);
+    switch (result) {
+      case OutputQueue::Write::kClosed:
+        Close(c);
+        return;
+      case OutputQueue::Write::kBlocked:
+        Watch(c, kReadEvents | EPOLLOUT);
+        return;
+      case OutputQueue::Write::kDone:
+        break;
+    }
+    if (c->ending) {
+      Close(c);  // Everything, the last chunk included, is out.
+      return;
+    }
+    if (!more) {
+      // A client that caught up after a burst does not keep its memory.
+      c->out.Shrink();
+      Watch(c, kReadEvents);
+      return;
+    }
+  }
+  // More to write than a fair share of this round: EPOLLOUT comes back.
+  Watch(c, kReadEvents | EPOLLOUT);
 }
 
 bool ServerLoop::DrainStreamInput(Conn* c) {
@@ -1122,9 +1172,11 @@ bool ServerLoop::DrainStreamInput(Conn* c) {
 }
 
 void ServerLoop::End(Conn* c, TimePoint now) {
+  if (c->ending) return;
   c->ending = true;
-  if (c->chunked) c->out.AppendOwned(std::string(kLastChunk));
-  if (!Flush(c, now) || c->out.empty()) Close(c);
+  if (c->chunked) c->out.AppendShared(st_->last_chunk);
+  if (c->events & EPOLLOUT) return;  // Written when the socket takes it.
+  Pump(c, now);
 }
 
 void ServerLoop::EndAll(TimePoint now) {
@@ -1224,7 +1276,7 @@ void ServerLoop::Periodic(TimePoint now) {
   std::vector<Conn*> cut;
   std::vector<Conn*> quiet;
   for (Conn* c : st.streams) {
-    if (!c->out.empty()) {
+    if (!c->out.empty() || (c->events & EPOLLOUT)) {
       if (now - c->last_progress >= options_.write_timeout) cut.push_back(c);
     } else if (!c->ending && now - c->last_write >= options_.heartbeat) {
       quiet.push_back(c);
@@ -1239,7 +1291,14 @@ void ServerLoop::Periodic(TimePoint now) {
   }
   for (Conn* c : quiet) {
     // A heartbeat is not an event: it counts in bytes only.
-    if (!c->closed) Send(c, st.keep_alive, 0, now);
+    if (c->closed) continue;
+    metrics_.bytes_sent.fetch_add(st.keep_alive->size(),
+                                  std::memory_order_relaxed);
+    if (c->chunked) c->out.AppendOwned(ChunkHeader(st.keep_alive->size()));
+    c->out.AppendShared(st.keep_alive);
+    if (c->chunked) c->out.AppendShared(st.chunk_end);
+    c->last_write = now;
+    Pump(c, now);
   }
 }
 

@@ -65,6 +65,7 @@
 #include "logger.h"
 #include "metrics.h"
 #include "server_metrics.h"
+#include "sse_output.h"
 #include "status.h"
 #include "stream_session.h"
 #include "worker_pool.h"
@@ -86,6 +87,8 @@ struct LoopOptions {
   size_t max_parked = 1000;
   // Bytes a stream may hold for a slow client before it is cut (1 MiB).
   size_t max_pending_bytes = size_t{1} << 20;
+  // SO_SNDBUF of stream sockets; 0 = the kernel's (autotuned) default.
+  size_t stream_send_buffer = 128 * 1024;
   // Hub events read per step when a stream catches up on its own.
   size_t max_batch = 512;
   size_t max_discarded_body = 64 * 1024;
@@ -188,9 +191,16 @@ class ServerLoop {
               TimePoint now);
 
   void Deliver(TimePoint now);
-  void CatchUp(Conn* c, TimePoint now);
-  bool Send(Conn* c, std::string body, uint64_t events, TimePoint now);
-  bool Flush(Conn* c, TimePoint now);
+  // Appends `output` to the stream's queue as one chunk, sharing the
+  // frames; cuts the stream (false) when its unsent bytes pass the bound.
+  bool Enqueue(Conn* c, SseOutput* output, uint64_t events, TimePoint now);
+  // Refills the stream's queue up to the low-water mark from its opening,
+  // then from the hub. True when it stopped at the mark (more to come).
+  bool Fill(Conn* c, TimePoint now);
+  // Fill() and write, until the socket is full or nothing is left.
+  void Pump(Conn* c, TimePoint now);
+  // Brings ServerMetrics::unsent up to date with the stream's queue.
+  void Account(Conn* c);
   void End(Conn* c, TimePoint now);
   void EndAll(TimePoint now);
   void BeginStop(TimePoint now);

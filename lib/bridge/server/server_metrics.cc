@@ -53,6 +53,7 @@ ServerMetricsSnapshot ServerMetrics::Snapshot(size_t worker_threads) const {
   s.streams_cut_slow = get(streams_cut_slow);
   s.streams_cut_stalled = get(streams_cut_stalled);
   s.waiting = get(waiting);
+  s.unsent = get(unsent);
   s.worker_threads = worker_threads;
   return s;
 }
@@ -88,6 +89,10 @@ std::string RenderServerMetrics(const ServerMetricsSnapshot& m) {
   Simple(&out, "requests_waiting", "gauge",
          "Requests whose answer waits for something (a gap fetch upstream).",
          std::to_string(m.waiting));
+  Simple(&out, "stream_unsent_bytes", "gauge",
+         "Bytes queued for stream clients that have not taken them yet (each "
+         "stream is cut past its bound).",
+         std::to_string(m.unsent));
   Simple(&out, "worker_threads", "gauge",
          "Threads running blocking work (gap fetches) for the server loops.",
          std::to_string(m.worker_threads));

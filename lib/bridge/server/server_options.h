@@ -53,6 +53,11 @@ struct ServerOptions {
   size_t max_discarded_body = 64 * 1024;
   // Bytes a stream may hold unsent for its client before it is cut (1 MiB).
   size_t max_pending_bytes = size_t{1} << 20;
+  // SO_SNDBUF of a stream's socket (the kernel doubles it): what the kernel
+  // may hold for a client that does not read, beside max_pending_bytes.
+  // Without it Linux grows a stalled socket's buffer to tcp_wmem's maximum
+  // (4 MiB by default). 0 = leave it to the kernel.
+  size_t stream_send_buffer = 128 * 1024;
   // Threads that run blocking work for the loops (gap fetches from
   // upstream), created on demand.
   size_t blocking_threads = 8;

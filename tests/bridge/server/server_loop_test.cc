@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "fakes.h"
 #include "http_framing.h"
 #include "sse_parser.h"
 #include "stream_request.h"
@@ -24,6 +25,14 @@ Notification Make(const std::string& id, const std::string& service = "GitHub",
   Notification n = testing::SampleNotification(id, service);
   n.text = std::string(text_bytes, 'x');
   return n;
+}
+
+// Opens `s` as the server would have before handing its socket over: its
+// opening is taken as written.
+void OpenNow(StreamSession& s) {
+  REQUIRE(s.Begin() == StreamSession::Start::kReady);
+  SseOutput out;
+  REQUIRE(s.Produce(SIZE_MAX, &out));
 }
 
 // The browser's end of one stream: a socketpair whose other end the fanout
@@ -135,7 +144,8 @@ class Loops {
  public:
   Loops(EventHub& hub, Metrics& metrics, Logger& logger, Clock& clock,
         LoopOptions o, size_t n)
-      : logs_(logger, clock, std::chrono::milliseconds(10000)),
+      : clock_(clock),
+        logs_(logger, clock, std::chrono::milliseconds(10000)),
         pool_(1, 0, 1s) {
     for (size_t i = 0; i < n; ++i) {
       loops_.push_back(
@@ -153,8 +163,11 @@ class Loops {
   void Adopt(int fd, std::unique_ptr<StreamSession> session) {
     loops_[next_++ % loops_.size()]->Adopt(fd, std::move(session));
   }
+  void Wake() {
+    for (auto& l : loops_) l->Wake();
+  }
   void Stop(std::chrono::milliseconds grace) {
-    auto deadline = std::chrono::steady_clock::now() + grace;
+    auto deadline = clock_.Now() + grace;
     for (auto& l : loops_) l->RequestStop(deadline);
     for (auto& l : loops_) l->Join();
   }
@@ -167,6 +180,7 @@ class Loops {
   ServerMetrics& server_metrics() { return server_metrics_; }
 
  private:
+  Clock& clock_;
   ServerMetrics server_metrics_;
   NotFound handler_;
   ServerLogs logs_;
@@ -176,8 +190,12 @@ class Loops {
 };
 
 struct Rig {
-  explicit Rig(LoopOptions o = {}, size_t history = 100, size_t loops = 1)
+  // `fake`: the loops' time is `fake_clock`, moved by hand (Advance()).
+  explicit Rig(LoopOptions o = {}, size_t history = 100, size_t loops = 1,
+               bool fake = false)
       : hub(history, false) {
+    Clock& clock = fake ? static_cast<Clock&>(fake_clock)
+                        : static_cast<Clock&>(system_clock);
     fanout = std::make_unique<Loops>(hub, metrics, logger, clock, o, loops);
     REQUIRE(fanout->Start().ok());
   }
@@ -192,7 +210,7 @@ struct Rig {
     REQUIRE(request.ok());
     auto s = std::make_unique<StreamSession>(
         hub, nullptr, std::move(request).value(), StreamOptions{}, 1);
-    s->Open();
+    OpenNow(*s);
     return s;
   }
   void Adopt(Client& c, std::multimap<std::string, std::string> params = {}) {
@@ -208,10 +226,17 @@ struct Rig {
     return true;
   }
 
+  // Moves the fake clock and makes the loops look at their timers.
+  void Advance(std::chrono::milliseconds d) {
+    fake_clock.Advance(d);
+    fanout->Wake();
+  }
+
   EventHub hub;
   Metrics metrics;
   Logger logger{LogLevel::kOff};
-  SystemClock clock;
+  SystemClock system_clock;
+  FakeClock fake_clock;
   std::unique_ptr<Loops> fanout;
 };
 
@@ -309,15 +334,40 @@ TEST_CASE("server loop: a client that closes is forgotten at once") {
   CHECK(b.WaitEvents(1).size() == 1);
 }
 
-TEST_CASE("server loop: a quiet stream gets heartbeat comments") {
-  LoopOptions o;
-  o.heartbeat = 100ms;
-  Rig rig(o);
+TEST_CASE(
+    "server loop: a quiet stream gets a heartbeat comment when it is due, not "
+    "before") {
+  Rig rig({}, 100, 1, true);  // --heartbeat 15 s, on a fake clock.
   Client a;
   rig.Adopt(a);
-  a.ReadUntil([&] { return a.comments() >= 2; }, 3s);
-  CHECK(a.comments() >= 2);
+  REQUIRE(rig.WaitStreams(1));
+  rig.Advance(14s);
+  a.ReadUntil([&] { return a.comments() >= 1; }, 200ms);
+  CHECK(a.comments() == 0);
+  rig.Advance(1s);
+  a.ReadUntil([&] { return a.comments() >= 1; }, 5s);
+  CHECK(a.comments() == 1);
+  CHECK(a.chunks().back() == ": keep-alive\n\n");
+  rig.Advance(15s);
+  a.ReadUntil([&] { return a.comments() >= 2; }, 5s);
+  CHECK(a.comments() == 2);
   CHECK(a.Notifications().empty());
+}
+
+TEST_CASE(
+    "server loop: a flood of filtered-out events does not starve the "
+    "heartbeat") {
+  Rig rig({}, 100, 1, true);
+  Client jenkins;
+  rig.Adopt(jenkins, {{"service", "Jenkins"}});
+  REQUIRE(rig.WaitStreams(1));
+  for (int i = 1; i <= 3; ++i) {
+    rig.hub.Publish({Make(std::to_string(i), "GitHub")});
+    rig.Advance(5s);
+  }
+  jenkins.ReadUntil([&] { return jenkins.comments() >= 1; }, 5s);
+  CHECK(jenkins.comments() == 1);
+  CHECK(jenkins.Notifications().empty());
 }
 
 TEST_CASE(
@@ -356,24 +406,30 @@ TEST_CASE(
 
 TEST_CASE(
     "server loop: a client that takes nothing for the write timeout is cut") {
-  LoopOptions o;
-  o.heartbeat = 100ms;  // Ticks often enough to notice.
-  o.write_timeout = 300ms;
-  Rig rig(o, 1000);
+  Rig rig({}, 1000, 1, true);  // --write-timeout 5 s, on a fake clock.
   Client stalled;
   int small = 4096;
   REQUIRE(::setsockopt(stalled.server_fd, SOL_SOCKET, SO_SNDBUF, &small,
                        sizeof small) == 0);
   rig.Adopt(stalled);
   REQUIRE(rig.WaitStreams(1));
-  // The stall starts after this instant: the cut comes a write timeout
-  // after it at the earliest.
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 1; i <= 40; ++i)
+  for (int i = 1; i <= 40; ++i) {
     rig.hub.Publish({Make(std::to_string(i), "GitHub", 1000)});
+  }
+  // The stall starts once the loop has queued what the socket refused.
+  for (int i = 0; i < 500 && rig.fanout->server_metrics().unsent.load() == 0;
+       ++i) {
+    std::this_thread::sleep_for(2ms);
+  }
+  REQUIRE(rig.fanout->server_metrics().unsent.load() > 0);
+  rig.Advance(4900ms);
+  std::this_thread::sleep_for(100ms);
+  CHECK(rig.fanout->streams() == 1);
+  // Timers are looked at every tick (1 s here): the cut comes within one.
+  rig.Advance(1100ms);
   CHECK(rig.WaitStreams(0, 5s));
-  CHECK(std::chrono::steady_clock::now() - start >= 300ms);
   CHECK(rig.metrics.clients_connected.load() == 0);
+  CHECK(rig.fanout->server_metrics().streams_cut_stalled == 1);
 }
 
 TEST_CASE("server loop: hub shutdown ends every stream with the last chunk") {
@@ -435,7 +491,7 @@ TEST_CASE(
     Result<StreamRequest> r = ParseStreamRequest({}, "", 10);
     auto s = std::make_unique<StreamSession>(hub, nullptr, std::move(r).value(),
                                              StreamOptions{}, 1);
-    s->Open();
+    OpenNow(*s);
     return s;
   };
   Client early;
