@@ -10,6 +10,14 @@ void SseOutput::AppendFrame(const HubEventPtr& event) {
   pieces_.push_back(std::move(p));
 }
 
+void SseOutput::AppendBorrowed(const HubEventPtr& event) {
+  if (!event || event->frame.empty()) return;
+  bytes_ += event->frame.size();
+  Piece p;
+  p.borrowed = &event;
+  pieces_.push_back(std::move(p));
+}
+
 void SseOutput::AppendBytes(std::string bytes) {
   if (bytes.empty()) return;
   bytes_ += bytes.size();

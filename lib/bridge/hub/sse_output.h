@@ -22,15 +22,25 @@ namespace notifications {
 class SseOutput {
  public:
   struct Piece {
-    HubEventPtr event;  // Its frame, when set.
-    std::string bytes;  // Otherwise.
+    HubEventPtr event;                      // Its frame, when set; or
+    const HubEventPtr* borrowed = nullptr;  // that one's frame; or
+    std::string bytes;                      // these bytes.
     std::string_view view() const {
+      if (borrowed) return (*borrowed)->frame;
       return event ? std::string_view(event->frame) : std::string_view(bytes);
     }
+    // The event whose frame this is (null for bytes): a reference the
+    // caller may keep.
+    HubEventPtr owner() const { return borrowed ? *borrowed : event; }
   };
 
   // Appends `event`'s frame (a notification's; shared, not copied).
   void AppendFrame(const HubEventPtr& event);
+  // Same, without even taking a reference: `event` (the pointer itself, an
+  // element of the caller's vector) must outlive every use of this output.
+  // For the live path, where a batch read from the hub is written to many
+  // streams at once: no reference-count traffic per stream.
+  void AppendBorrowed(const HubEventPtr& event);
   // Appends bytes of its own. Empty ones are ignored.
   void AppendBytes(std::string bytes);
 

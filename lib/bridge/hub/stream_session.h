@@ -32,7 +32,6 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -91,7 +90,8 @@ class StreamSession {
   // consecutive hub events as EventHub::ReadAfter(seq(), ...) returns them
   // (events at or before seq() are skipped). Filtered-out and
   // already-written notifications add nothing; a reset marker adds
-  // `event: reset`. After the opening.
+  // `event: reset`. After the opening. The frames are borrowed from
+  // `events` (SseOutput::AppendBorrowed): it must outlive `out`'s use.
   void Advance(const std::vector<HubEventPtr>& events, SseOutput* out);
 
   // The seq of the last hub event this stream has considered.
@@ -104,7 +104,8 @@ class StreamSession {
   int64_t retry_ms() const { return retry_ms_; }
 
  private:
-  void AppendNotification(const HubEventPtr& e, SseOutput* out);
+  // `borrow`: the frame is borrowed from `e` (it outlives `out`'s use).
+  void AppendNotification(const HubEventPtr& e, SseOutput* out, bool borrow);
   std::string ResetFrame(const std::string& id, const std::string& reason,
                          const std::string& message);
   // The backlog from `history`: the n most recent matching, oldest first.
@@ -114,7 +115,6 @@ class StreamSession {
   GapSource* gaps_;
   StreamRequest request_;
   StreamOptions options_;
-  std::mt19937_64 rng_;
   int64_t retry_ms_ = 0;
 
   // Seq of the last hub event this stream has considered.

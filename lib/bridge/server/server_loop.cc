@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -159,6 +160,10 @@ constexpr size_t kLowWater = 64 * 1024;
 
 // Refills per Pump() call before the stream yields to the others.
 constexpr int kPumpRounds = 16;
+
+// Pieces a batch may have to be written straight from it (header, frames,
+// CRLF); a larger batch goes through the queue.
+constexpr size_t kMaxDirectIov = 64;
 
 // What a connection answered for the last time may still send (read and
 // dropped, so that our answer is not lost to a reset) before it is cut.
@@ -1030,10 +1035,14 @@ void ServerLoop::Deliver(TimePoint now) {
       st.output.Clear();
       uint64_t before = c->session->notifications_sent();
       c->session->Advance(st.events, &st.output);
-      if (!Enqueue(c, &st.output, c->session->notifications_sent() - before,
-                   now)) {
+      uint64_t events = c->session->notifications_sent() - before;
+      if (c->out.empty() && !(c->events & EPOLLOUT)) {
+        // Nothing waiting: straight from the batch to the socket, one
+        // sendmsg, no copy and no reference taken unless it falls short.
+        WriteDirect(c, &st.output, events, now);
         continue;
       }
+      if (!Enqueue(c, &st.output, events, now)) continue;
       if (!(c->events & EPOLLOUT)) Pump(c, now);
     } else if (!(c->events & EPOLLOUT)) {
       // Behind (opening, catch-up): it reads the hub itself, as far as its
@@ -1052,6 +1061,78 @@ void ServerLoop::Deliver(TimePoint now) {
   }
 }
 
+void ServerLoop::WriteDirect(Conn* c, SseOutput* output, uint64_t events,
+                             TimePoint now) {
+  if (output->empty()) return;
+  std::vector<SseOutput::Piece>& pieces = output->pieces();
+  if (pieces.size() + 2 > kMaxDirectIov) {
+    if (Enqueue(c, output, events, now)) Pump(c, now);
+    return;
+  }
+  const size_t bytes = output->bytes();
+  metrics_.events_sent.fetch_add(events, std::memory_order_relaxed);
+  metrics_.bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
+  c->last_write = now;
+  std::string header = c->chunked ? ChunkHeader(bytes) : std::string();
+  iovec iov[kMaxDirectIov];
+  size_t n = 0;
+  auto add = [&iov, &n](std::string_view v) {
+    iov[n].iov_base = const_cast<char*>(v.data());
+    iov[n].iov_len = v.size();
+    ++n;
+  };
+  if (c->chunked) add(header);
+  for (const SseOutput::Piece& piece : pieces) add(piece.view());
+  if (c->chunked) add(kChunkEnd);
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = n;
+  ssize_t sent;
+  do {
+    sent = ::sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+    output->Clear();
+    Close(c);
+    return;
+  }
+  size_t done = sent > 0 ? static_cast<size_t>(sent) : 0;
+  if (done > 0) c->last_progress = now;
+  size_t total = bytes + (c->chunked ? header.size() + kChunkEnd.size() : 0);
+  if (done == total) {
+    output->Clear();
+    return;
+  }
+  // The socket is full: what it did not take waits in the queue (shared
+  // frames referenced now), and EPOLLOUT resumes the stream.
+  size_t skip = done;
+  auto keep = [&](std::string_view v, const HubEventPtr& owner,
+                  std::string* own) {
+    if (skip >= v.size()) {
+      skip -= v.size();
+      return;
+    }
+    if (skip > 0 || !owner) {
+      c->out.AppendOwned(std::string(v.substr(skip)));
+    } else if (own) {
+      c->out.AppendOwned(std::move(*own));
+    } else {
+      c->out.AppendShared(
+          std::shared_ptr<const std::string>(owner, &owner->frame));
+    }
+    skip = 0;
+  };
+  if (c->chunked) keep(header, nullptr, nullptr);
+  for (SseOutput::Piece& piece : pieces) {
+    HubEventPtr owner = piece.owner();
+    keep(piece.view(), owner, owner ? nullptr : &piece.bytes);
+  }
+  if (c->chunked) keep(kChunkEnd, nullptr, nullptr);
+  output->Clear();
+  Account(c);
+  Watch(c, kReadEvents | EPOLLOUT);
+}
+
 bool ServerLoop::Enqueue(Conn* c, SseOutput* output, uint64_t events,
                          TimePoint now) {
   if (output->empty()) return true;
@@ -1062,10 +1143,10 @@ bool ServerLoop::Enqueue(Conn* c, SseOutput* output, uint64_t events,
   const bool had_unsent = !c->out.empty();
   if (c->chunked) c->out.AppendOwned(ChunkHeader(bytes));
   for (SseOutput::Piece& piece : output->pieces()) {
-    if (piece.event) {
+    if (HubEventPtr event = piece.owner()) {
       // Aliasing: the queue keeps the event alive and points at its frame.
       c->out.AppendShared(
-          std::shared_ptr<const std::string>(piece.event, &piece.event->frame));
+          std::shared_ptr<const std::string>(event, &event->frame));
     } else {
       c->out.AppendOwned(std::move(piece.bytes));
     }

@@ -191,6 +191,9 @@ class ServerLoop {
               TimePoint now);
 
   void Deliver(TimePoint now);
+  // Writes `output` as one chunk straight to the socket of a stream with
+  // nothing waiting; queues what the socket does not take.
+  void WriteDirect(Conn* c, SseOutput* output, uint64_t events, TimePoint now);
   // Appends `output` to the stream's queue as one chunk, sharing the
   // frames; cuts the stream (false) when its unsent bytes pass the bound.
   bool Enqueue(Conn* c, SseOutput* output, uint64_t events, TimePoint now);
