@@ -21,6 +21,13 @@
 #                    (the time includes curl's start, ~5-10 ms)  builtin
 #   BENCH_BRIDGE_ARGS  extra flags for every bridge run, e.g.
 #                    "--stream-threads 1"                 ""
+#   BENCH_BASELINE   another notifications-bridge binary (e.g. a build of
+#                    main) measured the same way, in a column of its own,
+#                    right before this build's run at each N  ""
+#   BENCH_SLOW_RATE  streams per second of a second, slower connect run of
+#                    each system for RSS per connection (it should not
+#                    depend on the arrival rate); "" skips it   100
+#   BENCH_SLOW_N     the N of those runs                  1000
 #   BENCH_EXTRAS     1: also idle cost, RSS without clients, upstream
 #                    requests per interval (about 45 s more); 0: skip  1
 #   BENCH_IDLE_N / BENCH_IDLE_S   streams / seconds of the idle run  1000 / 30
@@ -41,6 +48,9 @@ BENCH_PAD=${BENCH_PAD:-100}
 BENCH_WORKERS=${BENCH_WORKERS:-"1 2"}
 BENCH_PUBLISHER=${BENCH_PUBLISHER:-builtin}
 BENCH_EXTRAS=${BENCH_EXTRAS:-1}
+BENCH_BASELINE=${BENCH_BASELINE:-}
+BENCH_SLOW_RATE=${BENCH_SLOW_RATE-100}
+BENCH_SLOW_N=${BENCH_SLOW_N:-1000}
 read -r -a BRIDGE_ARGS <<< "${BENCH_BRIDGE_ARGS:-}"
 BENCH_IDLE_N=${BENCH_IDLE_N:-1000}
 BENCH_IDLE_S=${BENCH_IDLE_S:-30}
@@ -110,6 +120,7 @@ fi
 cmake --build "$BUILD" --target nb-sse-load notifications-bridge notifications-mock-api >/dev/null \
   || die "build failed: cmake --build $BUILD"
 [ -x "$LOAD" ] || die "$LOAD missing (is bench/ in the build? NB_BUILD_BENCH=ON)"
+[ -z "$BENCH_BASELINE" ] || [ -x "$BENCH_BASELINE" ] || die "BENCH_BASELINE=$BENCH_BASELINE is not an executable"
 
 HAVE_NCHAN=1
 if ! command -v nginx >/dev/null || [ ! -f "$NCHAN_MODULE" ] || ! command -v curl >/dev/null; then
@@ -159,10 +170,10 @@ start_mock() {
 }
 
 BRIDGE_PORT="" BRIDGE_PID=""
-start_bridge() {  # start_bridge MAX_CLIENTS [extra flags]
+start_bridge() {  # start_bridge MAX_CLIENTS [extra flags]; BRIDGE_EXE overrides the binary
   local max=$1
   shift
-  "$BRIDGE" --delivery-url "http://127.0.0.1:$MOCK_PORT/delivery" --listen 127.0.0.1:0 \
+  "${BRIDGE_EXE:-$BRIDGE}" --delivery-url "http://127.0.0.1:$MOCK_PORT/delivery" --listen 127.0.0.1:0 \
     --poll-interval "$BENCH_POLL" --max-clients "$max" --log-level warn \
     ${BRIDGE_ARGS[@]+"${BRIDGE_ARGS[@]}"} "$@" \
     >"$TMP/bridge.out" 2>"$TMP/bridge.err" &
@@ -233,11 +244,12 @@ run_load() {
   local label=$1 n=$2 url=$3 pids=$4 pub=$5 ctype=$6 body=$7 pad=$8
   shift 8
   local out=$OUT/$label.txt
+  local events=${RUN_EVENTS:-$BENCH_EVENTS} rate=${RUN_RATE:-$BENCH_RATE}
   local duration
-  duration=$(awk -v e="$BENCH_EVENTS" -v i="$BENCH_INTERVAL" 'BEGIN {print e * i + 10}')
+  duration=$(awk -v e="$events" -v i="$BENCH_INTERVAL" 'BEGIN {print e * i + 10}')
   local limit
-  limit=$(awk -v d="$duration" -v n="$n" -v r="$BENCH_RATE" 'BEGIN {printf "%d", d + 60 + (r > 0 ? n / r : 0)}')
-  local common=(--url "$url" -n "$n" --rate "$BENCH_RATE" --expect "$BENCH_EVENTS"
+  limit=$(awk -v d="$duration" -v n="$n" -v r="$rate" 'BEGIN {printf "%d", d + 60 + (r > 0 ? n / r : 0)}')
+  local common=(--url "$url" -n "$n" --rate "$rate" --expect "$events"
     --duration "$duration" --server-pid "$pids" --label "$label")
   say ""
   say "== $label: $n streams${pub:+, $BENCH_EVENTS events}"
@@ -264,7 +276,7 @@ run_load() {
     forget_pid "$load_pid"
   else
     local publish=()
-    [ -n "$pub" ] && publish=(--publish-url "$pub" --publish-count "$BENCH_EVENTS"
+    [ -n "$pub" ] && publish=(--publish-url "$pub" --publish-count "$events"
       --publish-interval "$BENCH_INTERVAL" --publish-content-type "$ctype"
       --publish-body "$body" --publish-pad "$pad")
     # In the background so that Ctrl-C (the trap) does not wait for the run.
@@ -298,6 +310,13 @@ say "bench/run.sh: $LONG_POLL_NOTE"
 NCHAN_PAD=""
 POLLS_N="" POLLS_N_RATE=""
 for n in $BENCH_N; do
+  if [ -n "$BENCH_BASELINE" ]; then
+    start_mock
+    BRIDGE_EXE=$BENCH_BASELINE start_bridge $((n + 100))
+    run_load "base-$n" "$n" "http://127.0.0.1:$BRIDGE_PORT/events" "$BRIDGE_PID" \
+      "http://127.0.0.1:$MOCK_PORT/gate/Notification/Nasqueron" application/json "$BRIDGE_BODY" "$BENCH_PAD"
+    stop_all
+  fi
   start_mock
   start_bridge $((n + 100))
   p0=$(polls_total) t0=$(date +%s%N)
@@ -332,6 +351,34 @@ for n in $BENCH_N; do
   fi
 done
 
+# --- RSS per connection at a slower arrival rate -------------------------------------
+if [ -n "$BENCH_SLOW_RATE" ] && [ "$BENCH_SLOW_RATE" != 0 ]; then
+  n=$BENCH_SLOW_N
+  export RUN_RATE=$BENCH_SLOW_RATE RUN_EVENTS=2
+  if [ -n "$BENCH_BASELINE" ]; then
+    start_mock
+    BRIDGE_EXE=$BENCH_BASELINE start_bridge $((n + 100))
+    run_load "slow-base-$n" "$n" "http://127.0.0.1:$BRIDGE_PORT/events" "$BRIDGE_PID" \
+      "http://127.0.0.1:$MOCK_PORT/gate/Notification/Nasqueron" application/json "$BRIDGE_BODY" "$BENCH_PAD"
+    stop_all
+  fi
+  start_mock
+  start_bridge $((n + 100))
+  run_load "slow-bridge-$n" "$n" "http://127.0.0.1:$BRIDGE_PORT/events" "$BRIDGE_PID" \
+    "http://127.0.0.1:$MOCK_PORT/gate/Notification/Nasqueron" application/json "$BRIDGE_BODY" "$BENCH_PAD"
+  stop_all
+  if [ "$HAVE_NCHAN" = 1 ]; then
+    for w in $BENCH_WORKERS; do
+      [ "$w" = "$CORES" ] || [ "$(echo $BENCH_WORKERS | wc -w)" = 1 ] || continue
+      start_nginx "$w" "$n"
+      run_load "slow-nchan-w$w-$n" "$n" "http://127.0.0.1:$NGINX_PORT/sub" "$NGINX_PIDS" \
+        "http://127.0.0.1:$NGINX_PORT/pub" text/plain "$NCHAN_BODY" "${NCHAN_PAD:-100}"
+      stop_all
+    done
+  fi
+  unset RUN_RATE RUN_EVENTS
+fi
+
 # --- Extras: no clients, idle streams, upstream requests per interval ---------------
 RSS_IDLE="" IDLE_PCT="" IDLE_HELD="" POLLS_1_RATE=""
 if [ "$BENCH_EXTRAS" = 1 ]; then
@@ -362,7 +409,7 @@ fi
 {
   for v in BENCH_N BENCH_EVENTS BENCH_INTERVAL BENCH_RATE BENCH_POLL BENCH_WORKERS \
     BENCH_PUBLISHER BENCH_EXTRAS BENCH_IDLE_S LONG_POLL LONG_POLL_NOTE RSS_IDLE IDLE_PCT \
-    IDLE_HELD POLLS_1_RATE POLLS_N POLLS_N_RATE; do
+    IDLE_HELD POLLS_1_RATE POLLS_N POLLS_N_RATE BENCH_BASELINE BENCH_SLOW_RATE BENCH_SLOW_N; do
     printf '%s=%q\n' "$v" "${!v}"
   done
 } >"$OUT/meta.env"
@@ -387,32 +434,41 @@ TABLE=$OUT/table.md
   echo "Machine: $CORES cores, $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo) RAM, $(uname -sr); $(nginx -v 2>&1 | sed 's/.*: //') + nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null)."
   echo "Workload: $BENCH_EVENTS events, one every $BENCH_INTERVAL s, $(get "bridge-${BENCH_N%% *}" event_bytes) B of data each; streams opened at $BENCH_RATE/s; publisher: $BENCH_PUBLISHER; bridge --poll-interval $BENCH_POLL; nchan worker_processes ${NW:-none}."
   echo ""
-  printf '| N | figure | bridge (poll %s s)' "$BENCH_POLL"
+  printf '| N | figure'
+  [ -n "$BENCH_BASELINE" ] && printf ' | baseline bridge'
+  printf ' | bridge (poll %s s)' "$BENCH_POLL"
   [ "$LONG_POLL" = 1 ] && printf ' | bridge (long-poll)'
   printf ' | nchan (%s workers) | bridge / nchan |\n' "${NW:--}"
-  printf '|---|---|---'
+  printf '|---|---'
+  [ -n "$BENCH_BASELINE" ] && printf '|---'
+  printf '|---'
   [ "$LONG_POLL" = 1 ] && printf '|---'
   printf '|---|---|\n'
   for n in $BENCH_N; do
-    b=bridge-$n l=bridge-lp-$n c=nchan-w$NW-$n
+    b=bridge-$n l=bridge-lp-$n c=nchan-w$NW-$n a=base-$n
     row() {  # row TITLE EXPR_KEY(S) FORMAT
-      local title=$1 kind=$2 bv cv lv ratio
+      local title=$1 kind=$2 bv cv lv av ratio
       case $kind in
         held) bv="$(get "$b" held)/$n"; lv="$(get "$l" held)/$n"; cv="$(get "$c" held)/$n"
+              av="$(get "$a" held)/$n"
               ratio=$(awk -v x="$(get "$b" held)" -v y="$(get "$c" held)" 'BEGIN {if (y > 0) printf "%.2f", x / y; else print "-"}') ;;
         events) bv="$(get "$b" deliveries)/$((n * BENCH_EVENTS))"; lv="$(get "$l" deliveries)/$((n * BENCH_EVENTS))"
+              av="$(get "$a" deliveries)/$((n * BENCH_EVENTS))"
               cv="$(get "$c" deliveries)/$((n * BENCH_EVENTS))"
               ratio=$(awk -v x="$(get "$b" deliveries)" -v y="$(get "$c" deliveries)" 'BEGIN {if (y > 0) printf "%.2f", x / y; else print "-"}') ;;
-        *) bv=$(get "$b" "$kind"); lv=$(get "$l" "$kind"); cv=$(get "$c" "$kind")
+        *) bv=$(get "$b" "$kind"); lv=$(get "$l" "$kind"); cv=$(get "$c" "$kind"); av=$(get "$a" "$kind")
            ratio=$(awk -v x="$bv" -v y="$cv" 'BEGIN {if (y > 0) printf "%.1f", x / y; else print "-"}')
            case $kind in client_us_per_delivery | others_cpu_pct) ratio="" ;; esac
            local fmt=%.1f
            [ "$kind" = threads ] && fmt=%d
            bv=$(awk -v x="$bv" -v f="$fmt" 'BEGIN {if (x == "") print "-"; else printf f, x}')
+           av=$(awk -v x="$av" -v f="$fmt" 'BEGIN {if (x == "") print "-"; else printf f, x}')
            lv=$(awk -v x="$lv" -v f="$fmt" 'BEGIN {if (x == "") print "-"; else printf f, x}')
            cv=$(awk -v x="$cv" -v f="$fmt" 'BEGIN {if (x == "") print "-"; else printf f, x}') ;;
       esac
-      printf '| %s | %s | %s' "$n" "$title" "$bv"
+      printf '| %s | %s' "$n" "$title"
+      [ -n "$BENCH_BASELINE" ] && printf ' | %s' "$av"
+      printf ' | %s' "$bv"
       [ "$LONG_POLL" = 1 ] && printf ' | %s' "$lv"
       printf ' | %s | %s |\n' "$cv" "$ratio"
     }
@@ -422,10 +478,18 @@ TABLE=$OUT/table.md
     row "latency p99 ms (bridge: includes polling)" lat_p99_ms
     row "fan-out spread p99 ms" spread_p99_ms
     row "server CPU per delivery µs" cpu_us_per_delivery
+    row "  of which user µs (10 ms ticks)" cpu_user_us_per_delivery
+    row "  of which system µs (10 ms ticks)" cpu_sys_us_per_delivery
+    row "server CPU per stream while connecting µs" connect_us_per_stream
     row "server RSS per connection KB" rss_per_conn_kb
     row "server threads" threads
     row "load client CPU per delivery µs" client_us_per_delivery
     row "other work on the box while measuring, % of a core" others_cpu_pct
+    if [ -n "$BENCH_SLOW_RATE" ] && [ "$BENCH_SLOW_RATE" != 0 ] && [ "$n" = "$BENCH_SLOW_N" ]; then
+      b=slow-bridge-$n l=none c=slow-nchan-w$NW-$n a=slow-base-$n
+      row "server RSS per connection KB, streams opened at $BENCH_SLOW_RATE/s" rss_per_conn_kb
+      row "server CPU per stream while connecting µs, at $BENCH_SLOW_RATE/s" connect_us_per_stream
+    fi
   done
   echo ""
   echo "Latency: from the moment an event is handed to the system (the POST to the mock's gate, or to nchan's publisher, is written) to the moment each client has parsed it; the bridge's includes waiting for its next poll (--poll-interval $BENCH_POLL s: $(awk -v i="$BENCH_POLL" 'BEGIN {printf "%.0f", i * 500}') ms on average) and the mock's answer. Fan-out spread (last receipt - first receipt of one event across all streams) does not depend on how the event got in: it is the comparable figure."

@@ -292,6 +292,8 @@ int ParseOptions(int argc, char** argv, Options* o) {
 struct ProcSample {
   bool ok = false;     // Every pid could be read.
   double cpu_s = 0;    // utime + stime, summed.
+  double user_s = 0;   // utime alone, in clock ticks (10 ms resolution).
+  double sys_s = 0;    // stime alone, likewise.
   int64_t rss_kb = 0;  // VmRSS
   int64_t hwm_kb = 0;  // VmHWM
   int64_t threads = 0;
@@ -320,6 +322,8 @@ ProcSample SampleProc(const std::vector<pid_t>& pids) {
       if (n == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
       if (n == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
     }
+    s.user_s += static_cast<double>(utime) / ticks;
+    s.sys_s += static_cast<double>(stime) / ticks;
     // The process's CPU-time clock counts in ns (every thread, live or
     // exited); /proc's utime + stime only in clock ticks (10 ms).
     clockid_t clock = 0;
@@ -967,6 +971,13 @@ class LoadClient {
     const bool proc = before_.ok && end_.ok;
     const double cpu_s = proc ? end_.cpu_s - ready_.cpu_s : 0;
     const double cpu_connect_s = proc ? ready_.cpu_s - before_.cpu_s : 0;
+    // The user / system split, from /proc's ticks (10 ms: measure enough
+    // deliveries for it to mean something).
+    const double user_s = proc ? end_.user_s - ready_.user_s : 0;
+    const double sys_s = proc ? end_.sys_s - ready_.sys_s : 0;
+    const double per = deliveries_ > 0 ? 1e6 / static_cast<double>(deliveries_) : 0;
+    const double connect_us_per_stream =
+        held_ > 0 ? cpu_connect_s * 1e6 / static_cast<double>(held_) : 0;
     const double cpu_pct = measured_s > 0 ? 100 * cpu_s / measured_s : 0;
     const double cpu_us_per_delivery =
         deliveries_ > 0 ? cpu_s * 1e6 / static_cast<double>(deliveries_) : 0;
@@ -1039,6 +1050,10 @@ class LoadClient {
             "%.3f s while connecting\n",
             "server cpu", cpu_s, cpu_pct, cpu_us_per_delivery, cpu_connect_s);
         std::printf(
+            "  %-16s user %.2f + system %.2f us per delivery (ticks); "
+            "connecting: %.1f us per stream\n",
+            "", user_s * per, sys_s * per, connect_us_per_stream);
+        std::printf(
             "  %-16s %lld KB before, %lld KB held, HWM %lld KB = %.1f KB per "
             "connection\n",
             "server rss", static_cast<long long>(before_.rss_kb),
@@ -1080,7 +1095,9 @@ class LoadClient {
         "rss_before_kb=%lld "
         "rss_kb=%lld hwm_kb=%lld rss_per_conn_kb=%.3f threads=%lld fds=%lld "
         "load=%.2f "
-        "client_cpu_s=%.4f client_us_per_delivery=%.3f others_cpu_pct=%.1f\n",
+        "client_cpu_s=%.4f client_us_per_delivery=%.3f others_cpu_pct=%.1f "
+        "cpu_user_us_per_delivery=%.3f cpu_sys_us_per_delivery=%.3f "
+        "connect_us_per_stream=%.2f\n",
         o_.label.c_str(), o_.connections, held_, failed, closed_by_server_, c50,
         c99, h50, h99, o_.expect, got_min, got_avg, got_max, complete,
         deliveries_, untimed_, distinct, event_bytes, l50, l90, l99, lmax, s50,
@@ -1090,7 +1107,8 @@ class LoadClient {
         static_cast<long long>(end_.rss_kb),
         static_cast<long long>(end_.hwm_kb), rss_per_conn_kb,
         static_cast<long long>(end_.threads), static_cast<long long>(end_.fds),
-        load_, client_cpu_s, client_us_per_delivery, others_cpu_pct);
+        load_, client_cpu_s, client_us_per_delivery, others_cpu_pct,
+        user_s * per, sys_s * per, connect_us_per_stream);
     std::fflush(stdout);
   }
 

@@ -52,6 +52,9 @@ function(nb_check_architecture)
   # 2. The upstream side and the server side never see each other.
   nb_forbid_links(2 nb_upstream FORBIDDEN nb_server nb_bridge PkgConfig::HTTPLIB)
   nb_forbid_links(2 nb_server FORBIDDEN nb_upstream nb_bridge nb_curl CURL::libcurl)
+  # 5. The bridge serves HTTP on its own loops: httplib is the mock's only.
+  nb_forbid_links(5 nb_server FORBIDDEN PkgConfig::HTTPLIB)
+  nb_forbid_links(5 notifications-bridge FORBIDDEN PkgConfig::HTTPLIB nb_mock)
   # 4. The mock shares the core (and the command-line part), nothing of the
   # bridge, and the terminal client likewise.
   nb_forbid_links(4 nb_mock FORBIDDEN nb_hub nb_upstream nb_server nb_bridge

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-30}"
 build=build-fuzz
-all_targets=(page_parser sse_roundtrip topic_pattern stream_request config_file)
+all_targets=(page_parser sse_roundtrip topic_pattern stream_request config_file http_request)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 

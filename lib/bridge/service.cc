@@ -70,7 +70,7 @@ struct BridgeService::Impl {
         state(c.state_file),
         poller(poll_client, hub, metrics, logger, clock, PollerOptionsFor(c),
                initial_cursor),
-        server(MakeServerOptions(c), hub, &gaps, metrics, logger,
+        server(MakeServerOptions(c), hub, &gaps, metrics, logger, clock,
                [this] { return poller.State(); }) {}
 
   PollerOptions PollerOptionsFor(const BridgeConfig& c) {

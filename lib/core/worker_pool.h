@@ -2,16 +2,15 @@
 // demand and retired after `idle_timeout` without work, so an idle server
 // holds few threads and a busy one never holds more than the cap.
 //
-// cpp-httplib runs each connection in one task (the bridge's keep-alive
-// connections and event streams until their opening bytes are written,
-// the mock's every connection). Debian's build defaults to a fixed pool of
-// 8 threads with an unbounded queue, where a few slow handshakes (a gap
-// fetch, a slow client, a long-poll) would stall every other request. The
-// bridge and the mock delivery API give httplib this pool instead, the
-// bridge with a cap sized from --max-clients.
+// The bridge's server loops hand it what must not run on a loop: a gap
+// fetched from upstream for a stream resuming from an old Last-Event-ID
+// (several at once, so one slow fetch never queues up the others). The
+// mock delivery API gives cpp-httplib this pool instead of Debian's fixed
+// 8 threads with an unbounded queue, where a few slow long-polls would
+// stall every other request.
 //
 // Tasks beyond the cap wait in a FIFO queue until a thread frees up (they
-// are never dropped: a dropped httplib task would leak its socket).
+// are never dropped).
 // Thread-safe. Not copyable. The destructor calls Shutdown().
 #pragma once
 

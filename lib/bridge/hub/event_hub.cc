@@ -14,6 +14,17 @@ size_t EventBytes(const HubEvent& e) {
          e.message.size() + e.notification.ByteSize();
 }
 
+std::shared_ptr<HubEvent> MakeNotificationEvent(Notification n,
+                                                bool include_raw_content) {
+  auto e = std::make_shared<HubEvent>();
+  e->kind = HubEvent::Kind::kNotification;
+  e->id = n.id;
+  e->frame = EncodeSseEvent(SseEvent{
+      n.id, "notification", NotificationToJson(n, include_raw_content)});
+  e->notification = std::move(n);
+  return e;
+}
+
 EventHub::EventHub(size_t history_capacity, bool include_raw_content,
                    size_t history_bytes)
     : capacity_(std::max<size_t>(1, history_capacity)),
@@ -45,13 +56,7 @@ void EventHub::Publish(std::vector<Notification> batch) {
   std::vector<std::shared_ptr<HubEvent>> events;
   events.reserve(batch.size());
   for (Notification& n : batch) {
-    auto e = std::make_shared<HubEvent>();
-    e->kind = HubEvent::Kind::kNotification;
-    e->id = n.id;
-    e->frame = EncodeSseEvent(SseEvent{
-        n.id, "notification", NotificationToJson(n, include_raw_content_)});
-    e->notification = std::move(n);
-    events.push_back(std::move(e));
+    events.push_back(MakeNotificationEvent(std::move(n), include_raw_content_));
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -60,7 +65,6 @@ void EventHub::Publish(std::vector<Notification> batch) {
       AppendLocked(std::move(e));
     }
   }
-  cv_.notify_all();
   Wake();
 }
 
@@ -77,32 +81,24 @@ void EventHub::Reset(const std::string& reason, const std::string& message) {
     e->seq = ++last_seq_;
     ring_.push_back(std::move(e));
   }
-  cv_.notify_all();
   Wake();
 }
 
-EventHub::Snapshot EventHub::TakeSnapshot() const {
+EventHub::Snapshot EventHub::TakeSnapshot(size_t max_events) const {
   Snapshot snapshot;
   std::lock_guard<std::mutex> lock(mu_);
-  snapshot.history.reserve(notifications_in_ring_);
-  for (const HubEventPtr& e : ring_) {
-    if (e->kind == HubEvent::Kind::kNotification) snapshot.history.push_back(e);
+  size_t take = std::min(max_events, notifications_in_ring_);
+  snapshot.history.reserve(take);
+  // From the newest back, then reversed: only what is asked is copied.
+  for (auto it = ring_.rbegin(); it != ring_.rend(); ++it) {
+    if ((*it)->kind != HubEvent::Kind::kNotification) continue;
+    if (snapshot.newest_id.empty()) snapshot.newest_id = (*it)->id;
+    if (snapshot.history.size() == take) break;
+    snapshot.history.push_back(*it);
   }
+  std::reverse(snapshot.history.begin(), snapshot.history.end());
   snapshot.last_seq = last_seq_;
   return snapshot;
-}
-
-EventHub::WaitStatus EventHub::WaitForEvents(uint64_t after_seq,
-                                             std::chrono::milliseconds timeout,
-                                             size_t max_events,
-                                             std::vector<HubEventPtr>* out) {
-  std::unique_lock<std::mutex> lock(mu_);
-  bool ready = cv_.wait_for(lock, timeout, [&] {
-    return shutdown_ || last_seq_ > after_seq;
-  });
-  if (shutdown_) return WaitStatus::kShutdown;
-  if (!ready) return WaitStatus::kTimeout;
-  return ReadLocked(after_seq, max_events, out);
 }
 
 EventHub::WaitStatus EventHub::ReadAfter(uint64_t after_seq, size_t max_events,
@@ -124,7 +120,8 @@ EventHub::WaitStatus EventHub::ReadLocked(uint64_t after_seq, size_t max_events,
     return WaitStatus::kLagged;
   }
   size_t start = 0;
-  if (after_seq >= front.seq) start = static_cast<size_t>(after_seq - front.seq + 1);
+  if (after_seq >= front.seq)
+    start = static_cast<size_t>(after_seq - front.seq + 1);
   size_t end = ring_.size();
   if (end - start > max_events) end = start + std::max<size_t>(1, max_events);
   for (size_t i = start; i < end; ++i) out->push_back(ring_[i]);
@@ -163,7 +160,6 @@ void EventHub::Shutdown() {
     std::lock_guard<std::mutex> lock(mu_);
     shutdown_ = true;
   }
-  cv_.notify_all();
   Wake();
 }
 

@@ -6,13 +6,10 @@
 // in bytes (EventBytes(): the notification, its frame and the bookkeeping),
 // whichever is reached first evicts the oldest: an upstream sending huge
 // notifications cannot grow the bridge past --history-bytes. A client
-// resuming from an evicted id gets the gap from upstream (GapSource). Each
-// stream waits for events newer than the last sequence number it has seen, with
-// a timeout so it can send heartbeats and notice shutdown.
-//
-// Streams are written by event loops (StreamFanout) that register a waker
-// and read without blocking (ReadAfter); a stream with a thread of its own
-// can instead block in WaitForEvents (StreamSession::Next).
+// resuming from an evicted id gets the gap from upstream (GapSource).
+// Streams are written by the server's event loops, which register a waker
+// (called after each publication) and read what is newer than the last
+// sequence number they have seen without blocking (ReadAfter).
 //
 // Thread-safe: every public method may be called from any thread.
 //
@@ -20,8 +17,7 @@
 // never reused, even across Reset(). Upstream ids are what clients see.
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -62,6 +58,11 @@ constexpr size_t kDefaultHistoryBytes = size_t{64} << 20;
 // pointer. An estimate within a few dozen bytes, exact in the text.
 size_t EventBytes(const HubEvent& event);
 
+// A notification's event, its frame encoded (with rawContent when
+// `include_raw_content`); seq 0 (not in any hub). Pure, thread-safe.
+std::shared_ptr<HubEvent> MakeNotificationEvent(Notification n,
+                                                bool include_raw_content);
+
 class EventHub {
  public:
   // `history_capacity`: notifications kept for replay (>= 1).
@@ -84,30 +85,27 @@ class EventHub {
   // as `event: reset`.
   void Reset(const std::string& reason, const std::string& message);
 
-  // A consistent view for a new stream: the retained notifications, oldest
-  // first, and the seq after which the stream's live part starts.
+  // A consistent view for a new stream: the newest `max_events` retained
+  // notifications (all by default), oldest first, the newest retained id
+  // ("" when none) and the seq after which the stream's live part starts.
   struct Snapshot {
     std::vector<HubEventPtr> history;
+    std::string newest_id;
     uint64_t last_seq = 0;
   };
-  Snapshot TakeSnapshot() const;
+  Snapshot TakeSnapshot(size_t max_events = SIZE_MAX) const;
 
   enum class WaitStatus {
     kEvents,    // `out` holds events with seq > after_seq, in order.
-    kTimeout,   // Nothing new within the timeout: time for a heartbeat.
+    kTimeout,   // Nothing newer than after_seq yet.
     kLagged,    // Events after `after_seq` were already evicted: the stream
                 // must end so its client resumes with Last-Event-ID.
-    kShutdown,  // Shutdown() was called.
+    kShutdown,  // Shutdown() was called and nothing is newer.
   };
-  // Waits until an event with seq > `after_seq` exists, `timeout` elapses
-  // or the hub shuts down. Appends at most `max_events` events to `out`.
-  WaitStatus WaitForEvents(uint64_t after_seq, std::chrono::milliseconds timeout,
-                           size_t max_events, std::vector<HubEventPtr>* out);
-
-  // Non-blocking form of WaitForEvents: kEvents when `out` got at least one
-  // event, kTimeout when nothing is newer than `after_seq`, kLagged as
-  // there. Unlike WaitForEvents, events published before Shutdown() are
-  // still returned: kShutdown only once nothing is newer.
+  // Appends to `out` at most `max_events` events with seq > `after_seq`,
+  // without blocking: kEvents when it got at least one, kTimeout when
+  // nothing is newer, kLagged as above. Events published before Shutdown()
+  // are still returned: kShutdown only once nothing is newer.
   WaitStatus ReadAfter(uint64_t after_seq, size_t max_events,
                        std::vector<HubEventPtr>* out) const;
 
@@ -116,12 +114,13 @@ class EventHub {
 
   // `waker` is called after every Publish(), Reset() and Shutdown(), on the
   // calling thread, outside the hub's lock. It must be quick and must not
-  // call back into the hub (StreamFanout writes an eventfd). Returns an id
+  // call back into the hub (a server loop writes an eventfd). Returns an id
   // for RemoveWaker(), which waits for a call in progress to return.
   int AddWaker(std::function<void()> waker);
   void RemoveWaker(int id);
 
-  // Wakes every waiter with kShutdown, now and for every later call.
+  // Wakes the wakers; ReadAfter() then says kShutdown once nothing is
+  // newer, now and for every later call.
   void Shutdown();
   bool IsShutdown() const;
 
@@ -146,7 +145,6 @@ class EventHub {
   const size_t max_bytes_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   // guarded by mu_:
   // Every event since the last reset, notifications and the latest reset
   // marker, bounded by capacity_ + 1.

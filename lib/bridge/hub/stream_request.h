@@ -4,7 +4,8 @@
 // server calls it, the tests and fuzz/stream_request_fuzzer.cc too.
 //
 // Rules, checked in this order (the first failure is returned):
-//   1. `backlog` and `lastEventId` appear at most once each;
+//   1. `backlog` and `lastEventId` appear at most once each (a repeat is an
+//      error even with the same value: docs/events.md, "Repeated parameters");
 //   2. `backlog`, when present, is 1 to 9 ASCII digits; it is clamped to
 //      `history_capacity` (default 0 when absent);
 //   3. the resume id is the header when it is not empty, else the
@@ -24,8 +25,8 @@
 
 namespace notifications {
 
-// `params`: the decoded query parameters, repeated names kept (httplib's
-// Request::params). `last_event_id_header`: the Last-Event-ID header's value,
+// `params`: the decoded query parameters, every repeat kept
+// (ParseQueryString(), query_string.h). `last_event_id_header`: the Last-Event-ID header's value,
 // "" when absent. Failure: InvalidArgument whose one-line message is meant for
 // the client (the server answers it as a 400 "bad_request"), e.g.
 //   "backlog and lastEventId may appear once"

@@ -10,100 +10,117 @@ namespace notifications {
 StreamSession::StreamSession(EventHub& hub, GapSource* gaps,
                              StreamRequest request, StreamOptions options,
                              uint64_t seed)
-    : hub_(hub),
-      gaps_(gaps),
-      request_(std::move(request)),
-      options_(options),
-      rng_(seed) {
-  int64_t jitter = std::max<int64_t>(0, options_.retry_jitter.count());
-  std::uniform_int_distribution<int64_t> dist(0, jitter);
-  retry_ms_ = options_.retry.count() + dist(rng_);
+    : hub_(hub), gaps_(gaps), request_(std::move(request)), options_(options) {
+  // One draw is all a stream needs: splitmix64 of the seed, not a 2.5 KB
+  // Mersenne Twister kept for the stream's life.
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  auto jitter = static_cast<uint64_t>(
+      std::max<int64_t>(0, options_.retry_jitter.count()));
+  retry_ms_ = options_.retry.count() + static_cast<int64_t>(z % (jitter + 1));
 }
 
-void StreamSession::AppendNotification(const HubEvent& e, std::string* out) {
-  if (!floor_.empty() && CompareIds(e.id, floor_) <= 0) return;
-  floor_ = e.id;
-  if (!request_.filter.Matches(e.notification)) return;
-  out->append(e.frame);
+void StreamSession::AppendNotification(const HubEventPtr& e, SseOutput* out,
+                                       bool borrow) {
+  if (!floor_.empty() && CompareIds(e->id, floor_) <= 0) return;
+  floor_ = e->id;
+  if (!request_.filter.Matches(e->notification)) return;
+  if (borrow) {
+    out->AppendBorrowed(e);
+  } else {
+    out->AppendFrame(e);
+  }
   ++notifications_sent_;
 }
 
-void StreamSession::AppendReset(const std::string& id,
-                                const std::string& reason,
-                                const std::string& message, std::string* out) {
+std::string StreamSession::ResetFrame(const std::string& id,
+                                      const std::string& reason,
+                                      const std::string& message) {
   std::string data = "{\"reason\":" + JsonString(reason) +
                      ",\"message\":" + JsonString(message) + "}";
-  out->append(EncodeSseEvent(SseEvent{id, "reset", data}));
-  floor_ = id;
+  return EncodeSseEvent(SseEvent{id, "reset", data});
 }
 
-void StreamSession::AppendBacklog(const std::vector<HubEventPtr>& history,
-                                  size_t n, std::string* out) {
-  if (n == 0) return;
-  // The n most recent matching notifications, written oldest first.
-  std::vector<const HubEvent*> picked;
-  for (auto it = history.rbegin(); it != history.rend() && picked.size() < n;
+void StreamSession::PickBacklog(const std::vector<HubEventPtr>& history) {
+  size_t n = std::min(request_.backlog, history.size());
+  replay_.clear();
+  for (auto it = history.rbegin(); it != history.rend() && replay_.size() < n;
        ++it) {
-    if (request_.filter.Matches((*it)->notification)) picked.push_back(it->get());
+    if (request_.filter.Matches((*it)->notification)) replay_.push_back(*it);
   }
-  for (auto it = picked.rbegin(); it != picked.rend(); ++it) {
-    out->append((*it)->frame);
-    ++notifications_sent_;
-  }
+  std::reverse(replay_.begin(), replay_.end());
+  replay_picked_ = true;
 }
 
-std::string StreamSession::Open() {
-  last_write_ = std::chrono::steady_clock::now();
-  std::string out = EncodeSseRetry(retry_ms_);
-  out += EncodeSseComment("connected");
-
-  EventHub::Snapshot snap = hub_.TakeSnapshot();
+StreamSession::Start StreamSession::Begin() {
+  // A fresh stream without backlog needs no copy of the history.
+  const bool fresh = !request_.last_event_id;
+  size_t wanted = fresh && request_.backlog == 0 ? 0 : SIZE_MAX;
+  if (fresh && request_.filter.MatchesAll()) wanted = request_.backlog;
+  EventHub::Snapshot snap = hub_.TakeSnapshot(wanted);
   seq_ = snap.last_seq;
-  const std::vector<HubEventPtr>& history = snap.history;
   // The live part starts after the newest retained notification.
-  std::string newest = history.empty() ? "" : history.back()->id;
+  final_floor_ = snap.newest_id;
 
-  auto fresh = [&](std::string* o) {
-    size_t n = std::min(request_.backlog, history.size());
-    AppendBacklog(history, n, o);
-    floor_ = newest;
-  };
-
-  if (!request_.last_event_id) {
-    fresh(&out);
-    return out;
+  if (fresh) {
+    PickBacklog(snap.history);
+    return Start::kReady;
   }
   const std::string& last = *request_.last_event_id;
-
+  const std::vector<HubEventPtr>& history = snap.history;
   // Known to us: replay what follows it.
-  auto found = std::lower_bound(
-      history.begin(), history.end(), last,
-      [](const HubEventPtr& e, const std::string& id) {
-        return CompareIds(e->id, id) < 0;
-      });
+  auto found =
+      std::lower_bound(history.begin(), history.end(), last,
+                       [](const HubEventPtr& e, const std::string& id) {
+                         return CompareIds(e->id, id) < 0;
+                       });
   if (found != history.end() && (*found)->id == last) {
     floor_ = last;
-    for (auto it = found + 1; it != history.end(); ++it) {
-      AppendNotification(**it, &out);
-    }
-    floor_ = newest;
-    return out;
+    replay_.assign(found + 1, history.end());
+    return Start::kReady;
   }
+  // Unknown to us (older than our history, or from before our restart):
+  // the gap must come from upstream.
+  history_ = std::move(snap.history);
+  return Start::kNeedGap;
+}
 
-  // Unknown to us (older than our history, or from before our restart): ask
-  // upstream for the gap, then continue with our history.
-  const std::string oldest = history.empty() ? "" : history.front()->id;
+Result<std::vector<HubEventPtr>> StreamSession::FetchGap(
+    SharedFrames* frames) const {
+  if (!gaps_) {
+    return Status::Error(Status::Code::kGone,
+                         "no upstream to fetch the gap from");
+  }
+  const std::string oldest = history_.empty() ? "" : history_.front()->id;
   Result<std::vector<Notification>> gap =
-      gaps_ ? gaps_->FetchAfter(last, oldest, options_.max_gap)
-            : Result<std::vector<Notification>>(Status::Error(
-                  Status::Code::kGone, "no upstream to fetch the gap from"));
+      gaps_->FetchAfter(*request_.last_event_id, oldest, options_.max_gap);
+  if (!gap.ok()) return gap.status();
+  // Encoded here, once, off the server's loops.
+  std::vector<HubEventPtr> events;
+  events.reserve(gap.value().size());
+  for (Notification& n : std::move(gap).value()) {
+    // Stop where our own history takes over: its frames are already encoded.
+    if (!oldest.empty() && CompareIds(n.id, oldest) >= 0) break;
+    events.push_back(frames ? frames->Get(std::move(n))
+                            : MakeNotificationEvent(
+                                  std::move(n), hub_.include_raw_content()));
+  }
+  return events;
+}
+
+void StreamSession::ResumeWithGap(Result<std::vector<HubEventPtr>> gap) {
+  const std::string& last = *request_.last_event_id;
+  std::vector<HubEventPtr> history = std::move(history_);
+  history_.clear();
   if (!gap.ok() && gap.status().code() == Status::Code::kUnavailable) {
     // Upstream cannot say now. Ending the stream makes the client come back
     // after `retry` with the same id: nothing is lost, nothing is reset.
-    out += EncodeSseComment("cannot fetch the missed notifications now (" +
-                            gap.status().message() + "); retry later");
+    head_ = EncodeSseComment("cannot fetch the missed notifications now (" +
+                             gap.status().message() + "); retry later");
     ended_ = true;
-    return out;
+    return;
   }
   if (!gap.ok()) {
     // Neither knows the id, or the gap is too large to replay: a reset, then
@@ -114,78 +131,61 @@ std::string StreamSession::Open() {
     const char* reason = gap.status().code() == Status::Code::kGone
                              ? "unknown-last-event-id"
                              : "gap-too-large";
-    AppendReset(resume, reason,
-                "cannot resume after " + last + ": " + gap.status().message(),
-                &out);
-    fresh(&out);
-    return out;
+    head_ = ResetFrame(
+        resume, reason,
+        "cannot resume after " + last + ": " + gap.status().message());
+    floor_ = resume;
+    PickBacklog(history);
+    return;
   }
   floor_ = last;
-  for (const Notification& n : gap.value()) {
-    // Stop where our own history takes over: its frames are already encoded.
-    if (!oldest.empty() && CompareIds(n.id, oldest) >= 0) break;
-    if (CompareIds(n.id, floor_) <= 0) continue;
-    floor_ = n.id;
-    if (!request_.filter.Matches(n)) continue;
-    out += EncodeSseEvent(SseEvent{
-        n.id, "notification", NotificationToJson(n, hub_.include_raw_content())});
-    ++notifications_sent_;
+  replay_ = std::move(gap).value();
+  replay_.insert(replay_.end(), history.begin(), history.end());
+}
+
+bool StreamSession::Produce(size_t budget, SseOutput* out) {
+  if (opening_done_) return true;
+  if (!preamble_done_) {
+    preamble_done_ = true;
+    std::string preamble = EncodeSseRetry(retry_ms_);
+    preamble += EncodeSseComment("connected");
+    preamble += head_;
+    std::string().swap(head_);
+    out->AppendBytes(std::move(preamble));
   }
-  for (const HubEventPtr& e : history) AppendNotification(*e, &out);
+  while (replay_pos_ < replay_.size() && out->bytes() < budget) {
+    const HubEventPtr& e = replay_[replay_pos_++];
+    if (replay_picked_) {
+      out->AppendFrame(e);
+      ++notifications_sent_;
+    } else {
+      AppendNotification(e, out, false);
+    }
+  }
+  if (replay_pos_ < replay_.size()) return false;
   // Upstream may be ahead of our poller: the floor keeps whatever the gap
   // already gave from being written again when it arrives live.
-  if (!newest.empty() && CompareIds(newest, floor_) > 0) floor_ = newest;
-  return out;
+  if (!final_floor_.empty() &&
+      (floor_.empty() || CompareIds(final_floor_, floor_) > 0)) {
+    floor_ = final_floor_;
+  }
+  std::vector<HubEventPtr>().swap(replay_);
+  opening_done_ = true;
+  return true;
 }
 
 void StreamSession::Advance(const std::vector<HubEventPtr>& events,
-                            std::string* out) {
+                            SseOutput* out) {
   for (const HubEventPtr& e : events) {
     if (e->seq <= seq_) continue;
     seq_ = e->seq;
     if (e->kind == HubEvent::Kind::kReset) {
-      AppendReset(e->id, e->reason, e->message, out);
+      out->AppendBytes(ResetFrame(e->id, e->reason, e->message));
       floor_.clear();
     } else {
-      AppendNotification(*e, out);
+      AppendNotification(e, out, true);
     }
   }
-}
-
-StreamSession::Step StreamSession::Next(std::string* out) {
-  using std::chrono::steady_clock;
-  // The heartbeat is due `heartbeat` after the last byte written, not after
-  // the last wake-up: a stream whose filter drops everything still needs it.
-  auto since_write = std::chrono::duration_cast<std::chrono::milliseconds>(
-      steady_clock::now() - last_write_);
-  auto wait = std::max(std::chrono::milliseconds(0),
-                       options_.heartbeat - since_write);
-  if (ended_) return Step::kEnd;
-  std::vector<HubEventPtr> events;
-  EventHub::WaitStatus status =
-      hub_.WaitForEvents(seq_, wait, options_.max_batch, &events);
-  switch (status) {
-    case EventHub::WaitStatus::kShutdown:
-    case EventHub::WaitStatus::kLagged:
-      return Step::kEnd;
-    case EventHub::WaitStatus::kTimeout:
-      out->append(EncodeSseComment("keep-alive"));
-      last_write_ = steady_clock::now();
-      return Step::kHeartbeat;
-    case EventHub::WaitStatus::kEvents:
-      break;
-  }
-  Advance(events, out);
-  if (!out->empty()) {
-    last_write_ = steady_clock::now();
-  } else if (steady_clock::now() - last_write_ >= options_.heartbeat) {
-    out->append(EncodeSseComment("keep-alive"));
-    last_write_ = steady_clock::now();
-    return Step::kHeartbeat;
-  }
-  // An empty kData (everything filtered out) is fine: the caller writes
-  // nothing and calls again.
-  return Step::kData;
 }
 
 }  // namespace notifications

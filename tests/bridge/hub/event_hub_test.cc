@@ -88,68 +88,20 @@ TEST_CASE(
   CHECK(hub.NewestId() == "2");
 }
 
-TEST_CASE("event hub: waiters get everything after their seq, in order") {
-  EventHub hub(100, false);
-  hub.Publish({Make("1"), Make("2"), Make("3")});
-  std::vector<HubEventPtr> out;
-  CHECK(hub.WaitForEvents(1, 10ms, 100, &out) == EventHub::WaitStatus::kEvents);
-  REQUIRE(out.size() == 2);
-  CHECK(out[0]->id == "2");
-  CHECK(out[1]->id == "3");
-  out.clear();
-  CHECK(hub.WaitForEvents(0, 10ms, 2, &out) == EventHub::WaitStatus::kEvents);
-  CHECK(out.size() == 2);  // max_events respected
-}
-
-TEST_CASE("event hub: a wait times out when nothing new arrives") {
+TEST_CASE("event hub: a snapshot can take only the newest notifications") {
   EventHub hub(10, false);
-  hub.Publish({Make("1")});
-  std::vector<HubEventPtr> out;
-  CHECK(hub.WaitForEvents(1, 20ms, 10, &out) == EventHub::WaitStatus::kTimeout);
-  CHECK(out.empty());
-}
-
-TEST_CASE("event hub: a publish wakes a blocked waiter") {
-  EventHub hub(10, false);
-  std::vector<HubEventPtr> out;
-  std::atomic<bool> woke{false};
-  std::thread waiter([&] {
-    auto status = hub.WaitForEvents(0, 10s, 10, &out);
-    woke = status == EventHub::WaitStatus::kEvents;
-  });
-  std::this_thread::sleep_for(20ms);
-  hub.Publish({Make("1")});
-  waiter.join();
-  CHECK(woke);
-  CHECK(out.size() == 1);
-}
-
-TEST_CASE("event hub: shutdown wakes every waiter at once") {
-  EventHub hub(10, false);
-  std::atomic<int> ended{0};
-  std::vector<std::thread> waiters;
-  for (int i = 0; i < 4; ++i) {
-    waiters.emplace_back([&] {
-      std::vector<HubEventPtr> out;
-      if (hub.WaitForEvents(0, 60s, 10, &out) == EventHub::WaitStatus::kShutdown) ++ended;
-    });
-  }
-  std::this_thread::sleep_for(20ms);
-  auto start = std::chrono::steady_clock::now();
-  hub.Shutdown();
-  for (auto& t : waiters) t.join();
-  CHECK(ended == 4);
-  CHECK(std::chrono::steady_clock::now() - start < 5s);
-  std::vector<HubEventPtr> out;
-  CHECK(hub.WaitForEvents(0, 10ms, 1, &out) == EventHub::WaitStatus::kShutdown);
-}
-
-TEST_CASE("event hub: a waiter that fell behind the ring is told it lagged") {
-  EventHub hub(2, false);
   for (int i = 1; i <= 5; ++i) hub.Publish({Make(std::to_string(i))});
-  std::vector<HubEventPtr> out;
-  CHECK(hub.WaitForEvents(1, 10ms, 10, &out) == EventHub::WaitStatus::kLagged);
-  CHECK(hub.WaitForEvents(3, 10ms, 10, &out) == EventHub::WaitStatus::kEvents);
+  auto two = hub.TakeSnapshot(2);
+  REQUIRE(two.history.size() == 2);
+  CHECK(two.history[0]->id == "4");
+  CHECK(two.history[1]->id == "5");
+  CHECK(two.newest_id == "5");
+  auto none = hub.TakeSnapshot(0);
+  CHECK(none.history.empty());
+  CHECK(none.newest_id == "5");
+  CHECK(none.last_seq == 5);
+  hub.Reset("upstream-reset", "gone");
+  CHECK(hub.TakeSnapshot(0).newest_id.empty());
 }
 
 TEST_CASE("event hub: reset clears history and reaches waiters as a marker") {
@@ -159,8 +111,8 @@ TEST_CASE("event hub: reset clears history and reaches waiters as a marker") {
   CHECK(hub.HistorySize() == 0);
   CHECK(hub.NewestId().empty());
   std::vector<HubEventPtr> out;
-  // Even a waiter far behind gets the marker, not "lagged".
-  REQUIRE(hub.WaitForEvents(0, 10ms, 10, &out) == EventHub::WaitStatus::kEvents);
+  // Even a reader far behind gets the marker, not "lagged".
+  REQUIRE(hub.ReadAfter(0, 10, &out) == EventHub::WaitStatus::kEvents);
   REQUIRE(out.size() == 1);
   CHECK(out[0]->kind == HubEvent::Kind::kReset);
   CHECK(out[0]->reason == "upstream-reset");
@@ -199,7 +151,7 @@ TEST_CASE("event hub: ReadAfter never blocks and returns everything newer") {
   CHECK(hub.ReadAfter(3, 10, &out) == EventHub::WaitStatus::kTimeout);
 }
 
-TEST_CASE("event hub: ReadAfter reports lag and shutdown like WaitForEvents") {
+TEST_CASE("event hub: ReadAfter reports lag and shutdown") {
   EventHub hub(2, false);
   for (int i = 1; i <= 5; ++i) hub.Publish({Make(std::to_string(i))});
   std::vector<HubEventPtr> out;

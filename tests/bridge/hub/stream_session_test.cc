@@ -6,6 +6,8 @@
 #include <set>
 #include <thread>
 
+#include "shared_frames.h"
+#include "sse_output.h"
 #include "sse_parser.h"
 #include "test_support.h"
 
@@ -14,7 +16,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-Notification Make(const std::string& id, const std::string& service = "GitHub") {
+Notification Make(const std::string& id,
+                  const std::string& service = "GitHub") {
   return testing::SampleNotification(id, service);
 }
 
@@ -71,16 +74,36 @@ std::vector<std::string> NotificationIds(const Parsed& p) {
 
 StreamOptions FastOptions() {
   StreamOptions o;
-  o.heartbeat = 30ms;
   o.retry = 3000ms;
   o.retry_jitter = 2000ms;
   return o;
 }
 
+// The whole opening, as the server writes it (the gap fetched in place).
+std::string Open(StreamSession& s) {
+  if (s.Begin() == StreamSession::Start::kNeedGap)
+    s.ResumeWithGap(s.FetchGap());
+  SseOutput out;
+  CHECK(s.Produce(SIZE_MAX, &out));
+  return out.ToString();
+}
+
+// What the server writes next for live events: the hub read after the
+// session's seq (non-blocking), then Advance().
+std::string Live(EventHub& hub, StreamSession& s,
+                 EventHub::WaitStatus* status = nullptr) {
+  std::vector<HubEventPtr> events;
+  EventHub::WaitStatus st = hub.ReadAfter(s.seq(), 512, &events);
+  if (status) *status = st;
+  SseOutput out;
+  s.Advance(events, &out);
+  return out.ToString();
+}
+
 TEST_CASE("stream session: opens with a jittered retry and a comment") {
   EventHub hub(10, false);
   StreamSession s(hub, nullptr, StreamRequest{}, FastOptions(), 42);
-  std::string open = s.Open();
+  std::string open = Open(s);
   CHECK(open.rfind("retry: ", 0) == 0);
   CHECK(open.find("\n: connected\n\n") != std::string::npos);
   Parsed p = Parse(open);
@@ -91,20 +114,21 @@ TEST_CASE("stream session: opens with a jittered retry and a comment") {
   // Different seeds spread clients apart.
   std::set<int64_t> seen;
   for (uint64_t seed = 1; seed <= 20; ++seed) {
-    seen.insert(StreamSession(hub, nullptr, {}, FastOptions(), seed).retry_ms());
+    seen.insert(
+        StreamSession(hub, nullptr, {}, FastOptions(), seed).retry_ms());
   }
   CHECK(seen.size() > 10);
 }
 
-TEST_CASE("stream session: a fresh stream gets no backlog by default, then live") {
+TEST_CASE(
+    "stream session: a fresh stream gets no backlog by default, then live") {
   EventHub hub(10, false);
   hub.Publish(Range(1, 3));
   StreamSession s(hub, nullptr, StreamRequest{}, FastOptions(), 1);
-  CHECK(NotificationIds(Parse(s.Open())).empty());
+  CHECK(NotificationIds(Parse(Open(s))).empty());
   hub.Publish(Range(4, 5));
-  std::string out;
-  CHECK(s.Next(&out) == StreamSession::Step::kData);
-  CHECK(NotificationIds(Parse(out)) == std::vector<std::string>{"4", "5"});
+  CHECK(NotificationIds(Parse(Live(hub, s))) ==
+        std::vector<std::string>{"4", "5"});
 }
 
 TEST_CASE("stream session: backlog gives the N most recent, oldest first") {
@@ -113,24 +137,24 @@ TEST_CASE("stream session: backlog gives the N most recent, oldest first") {
   StreamRequest r;
   r.backlog = 3;
   StreamSession s(hub, nullptr, r, FastOptions(), 1);
-  CHECK(NotificationIds(Parse(s.Open())) == std::vector<std::string>{"4", "5", "6"});
+  CHECK(NotificationIds(Parse(Open(s))) ==
+        std::vector<std::string>{"4", "5", "6"});
   r.backlog = 100;  // Clamped to what exists.
   StreamSession all(hub, nullptr, r, FastOptions(), 1);
-  CHECK(NotificationIds(Parse(all.Open())).size() == 6);
+  CHECK(NotificationIds(Parse(Open(all))).size() == 6);
 }
 
 TEST_CASE("stream session: backlog counts only what passes the filter") {
   EventHub hub(10, false);
-  hub.Publish({Make("1", "Jenkins"), Make("2"), Make("3", "Jenkins"), Make("4")});
+  hub.Publish(
+      {Make("1", "Jenkins"), Make("2"), Make("3", "Jenkins"), Make("4")});
   StreamRequest r;
   r.backlog = 2;
   r.filter = Filter::FromQuery({{"service", "jenkins"}}).value();
   StreamSession s(hub, nullptr, r, FastOptions(), 1);
-  CHECK(NotificationIds(Parse(s.Open())) == std::vector<std::string>{"1", "3"});
+  CHECK(NotificationIds(Parse(Open(s))) == std::vector<std::string>{"1", "3"});
   hub.Publish({Make("5"), Make("6", "Jenkins")});
-  std::string out;
-  s.Next(&out);
-  CHECK(NotificationIds(Parse(out)) == std::vector<std::string>{"6"});
+  CHECK(NotificationIds(Parse(Live(hub, s))) == std::vector<std::string>{"6"});
 }
 
 TEST_CASE("stream session: Last-Event-ID in history replays what follows it") {
@@ -141,7 +165,8 @@ TEST_CASE("stream session: Last-Event-ID in history replays what follows it") {
   r.backlog = 50;  // Ignored when resuming.
   FakeGaps gaps;
   StreamSession s(hub, &gaps, r, FastOptions(), 1);
-  CHECK(NotificationIds(Parse(s.Open())) == std::vector<std::string>{"4", "5", "6"});
+  CHECK(NotificationIds(Parse(Open(s))) ==
+        std::vector<std::string>{"4", "5", "6"});
   CHECK(gaps.calls.empty());  // No upstream request needed.
 }
 
@@ -151,7 +176,7 @@ TEST_CASE("stream session: the newest id resumes with nothing to replay") {
   StreamRequest r;
   r.last_event_id = "3";
   StreamSession s(hub, nullptr, r, FastOptions(), 1);
-  CHECK(NotificationIds(Parse(s.Open())).empty());
+  CHECK(NotificationIds(Parse(Open(s))).empty());
 }
 
 TEST_CASE("stream session: an id older than history is filled from upstream") {
@@ -162,29 +187,28 @@ TEST_CASE("stream session: an id older than history is filled from upstream") {
   StreamRequest r;
   r.last_event_id = "4";
   StreamSession s(hub, &gaps, r, FastOptions(), 1);
-  CHECK(NotificationIds(Parse(s.Open())) ==
+  CHECK(NotificationIds(Parse(Open(s))) ==
         std::vector<std::string>{"5", "6", "7", "8", "9", "10"});
   CHECK(gaps.calls == std::vector<std::string>{"4|8"});
   // 11 and 12 come live later, exactly once.
   hub.Publish(Range(11, 12));
-  std::string out;
-  s.Next(&out);
-  CHECK(NotificationIds(Parse(out)) == std::vector<std::string>{"11", "12"});
+  CHECK(NotificationIds(Parse(Live(hub, s))) ==
+        std::vector<std::string>{"11", "12"});
 }
 
-TEST_CASE("stream session: after a bridge restart the gap comes from upstream") {
+TEST_CASE(
+    "stream session: after a bridge restart the gap comes from upstream") {
   EventHub hub(100, false);  // Empty: the bridge just started.
   FakeGaps gaps;
   gaps.upstream = Range(1, 5);
   StreamRequest r;
   r.last_event_id = "2";
   StreamSession s(hub, &gaps, r, FastOptions(), 1);
-  CHECK(NotificationIds(Parse(s.Open())) == std::vector<std::string>{"3", "4", "5"});
+  CHECK(NotificationIds(Parse(Open(s))) ==
+        std::vector<std::string>{"3", "4", "5"});
   // The poller then publishes 1..6; only 6 is new for this client.
   hub.Publish(Range(1, 6));
-  std::string out;
-  s.Next(&out);
-  CHECK(NotificationIds(Parse(out)) == std::vector<std::string>{"6"});
+  CHECK(NotificationIds(Parse(Live(hub, s))) == std::vector<std::string>{"6"});
 }
 
 TEST_CASE("stream session: an id nobody knows starts with a reset") {
@@ -196,17 +220,20 @@ TEST_CASE("stream session: an id nobody knows starts with a reset") {
   r.last_event_id = "999";
   r.backlog = 2;
   StreamSession s(hub, &gaps, r, FastOptions(), 1);
-  Parsed p = Parse(s.Open());
+  Parsed p = Parse(Open(s));
   REQUIRE(p.events.size() == 3);
   CHECK(p.events[0].type == "reset");
-  CHECK(p.events[0].data.find("\"reason\":\"unknown-last-event-id\"") != std::string::npos);
+  CHECK(p.events[0].data.find("\"reason\":\"unknown-last-event-id\"") !=
+        std::string::npos);
   // The reset's id is where the backlog starts from: a reconnect right after
   // it would resume there instead of resetting again.
   CHECK(p.events[0].last_event_id == "3");
   CHECK(NotificationIds(p) == std::vector<std::string>{"4", "5"});
 }
 
-TEST_CASE("stream session: upstream unreachable on resume ends the stream, no reset") {
+TEST_CASE(
+    "stream session: upstream unreachable on resume ends the stream, no "
+    "reset") {
   EventHub hub(10, false);
   hub.Publish(Range(5, 6));
   FakeGaps gaps;
@@ -214,60 +241,129 @@ TEST_CASE("stream session: upstream unreachable on resume ends the stream, no re
   StreamRequest r;
   r.last_event_id = "2";
   StreamSession s(hub, &gaps, r, FastOptions(), 1);
-  Parsed p = Parse(s.Open());
+  Parsed p = Parse(Open(s));
   CHECK(p.events.empty());
   CHECK(p.retry.has_value());
-  std::string out;
-  CHECK(s.Next(&out) == StreamSession::Step::kEnd);
+  CHECK(p.comments == 2);  // "connected", then why it ends.
+  CHECK(s.ended());
 }
 
-TEST_CASE("stream session: heartbeat when idle, even when everything is filtered") {
+TEST_CASE(
+    "stream session: filtered-out events add nothing (the server's heartbeat "
+    "covers the silence)") {
   EventHub hub(10, false);
   StreamRequest r;
   r.filter = Filter::FromQuery({{"service", "jenkins"}}).value();
   StreamSession s(hub, nullptr, r, FastOptions(), 1);
-  (void)s.Open();
-  std::string out;
-  CHECK(s.Next(&out) == StreamSession::Step::kHeartbeat);
-  CHECK(out == ": keep-alive\n\n");
-  // A flood of filtered-out events must not starve the heartbeat.
-  bool heartbeat = false;
-  for (int i = 0; i < 50 && !heartbeat; ++i) {
-    hub.Publish({Make(std::to_string(100 + i))});
-    out.clear();
-    heartbeat = s.Next(&out) == StreamSession::Step::kHeartbeat;
-    std::this_thread::sleep_for(2ms);
-  }
-  CHECK(heartbeat);
+  (void)Open(s);
+  hub.Publish({Make("100"), Make("101")});
+  CHECK(Live(hub, s).empty());
+  CHECK(s.seq() == hub.last_seq());
 }
 
 TEST_CASE("stream session: live reset is relayed and clears the floor") {
   EventHub hub(10, false);
   hub.Publish(Range(5, 6));
   StreamSession s(hub, nullptr, StreamRequest{}, FastOptions(), 1);
-  (void)s.Open();
+  (void)Open(s);
   hub.Reset("upstream-reset", "the API forgot us");
   hub.Publish(Range(1, 2));  // Lower ids after the reset are new again.
-  std::string out;
-  s.Next(&out);
-  Parsed p = Parse(out);
+  Parsed p = Parse(Live(hub, s));
   REQUIRE(p.events.size() == 3);
   CHECK(p.events[0].type == "reset");
   CHECK(p.events[0].last_event_id == "");
   CHECK(NotificationIds(p) == std::vector<std::string>{"1", "2"});
 }
 
-TEST_CASE("stream session: ends on shutdown and when it lagged") {
+TEST_CASE(
+    "stream session: the hub says when a stream lagged and when it shut down") {
   EventHub hub(2, false);
   StreamSession s(hub, nullptr, StreamRequest{}, FastOptions(), 1);
-  (void)s.Open();
+  (void)Open(s);
   hub.Publish(Range(1, 5));  // Evicts events the session never took.
-  std::string out;
-  CHECK(s.Next(&out) == StreamSession::Step::kEnd);
+  EventHub::WaitStatus status;
+  CHECK(Live(hub, s, &status).empty());
+  CHECK(status == EventHub::WaitStatus::kLagged);
   StreamSession t(hub, nullptr, StreamRequest{}, FastOptions(), 1);
-  (void)t.Open();
+  (void)Open(t);
   hub.Shutdown();
-  CHECK(t.Next(&out) == StreamSession::Step::kEnd);
+  CHECK(Live(hub, t, &status).empty());
+  CHECK(status == EventHub::WaitStatus::kShutdown);
+}
+
+TEST_CASE(
+    "stream session: the opening comes out as the budget allows, frames "
+    "shared") {
+  EventHub hub(1000, false);
+  std::vector<Notification> batch;
+  for (int i = 1; i <= 1000; ++i) {
+    Notification n = Make(std::to_string(i));
+    n.text = std::string(1000, 'x');
+    batch.push_back(n);
+  }
+  hub.Publish(batch);
+  StreamRequest r;
+  r.backlog = 1000;
+  StreamSession s(hub, nullptr, r, FastOptions(), 1);
+  REQUIRE(s.Begin() == StreamSession::Start::kReady);
+  SseOutput out;
+  CHECK_FALSE(s.Produce(64 * 1024, &out));
+  // About 64 KiB, not the whole megabyte.
+  CHECK(out.bytes() >= 64 * 1024);
+  CHECK(out.bytes() < 64 * 1024 + 2000);
+  // Frames are the hub's own strings, not copies.
+  auto snap = hub.TakeSnapshot();
+  REQUIRE(out.pieces().size() > 2);
+  CHECK(out.pieces()[1].event.get() == snap.history[0].get());
+  std::string all = out.ToString();
+  while (true) {
+    out.Clear();
+    bool done = s.Produce(64 * 1024, &out);
+    all += out.ToString();
+    if (done) break;
+  }
+  CHECK(NotificationIds(Parse(all)).size() == 1000);
+  CHECK(s.notifications_sent() == 1000);
+  // Then live, exactly after the replay.
+  hub.Publish({Make("1001")});
+  CHECK(NotificationIds(Parse(Live(hub, s))) ==
+        std::vector<std::string>{"1001"});
+}
+
+TEST_CASE(
+    "stream session: gap frames are shared between streams through "
+    "SharedFrames") {
+  EventHub hub(3, false);
+  hub.Publish(Range(10, 12));
+  FakeGaps gaps;
+  gaps.upstream = Range(1, 12);
+  SharedFrames frames(false);
+  StreamRequest r;
+  r.last_event_id = "2";
+  StreamSession a(hub, &gaps, r, FastOptions(), 1);
+  r.last_event_id = "4";
+  StreamSession b(hub, &gaps, r, FastOptions(), 2);
+  REQUIRE(a.Begin() == StreamSession::Start::kNeedGap);
+  REQUIRE(b.Begin() == StreamSession::Start::kNeedGap);
+  Result<std::vector<HubEventPtr>> ga = a.FetchGap(&frames);
+  Result<std::vector<HubEventPtr>> gb = b.FetchGap(&frames);
+  REQUIRE(ga.ok());
+  REQUIRE(gb.ok());
+  // 3..9 for a, 5..9 for b (10 on is the history): 5..9 are the same events.
+  REQUIRE(ga.value().size() == 7);
+  REQUIRE(gb.value().size() == 5);
+  CHECK(ga.value()[2].get() == gb.value()[0].get());
+  CHECK(frames.live() == 7);
+  a.ResumeWithGap(std::move(ga));
+  SseOutput out;
+  REQUIRE(a.Produce(SIZE_MAX, &out));
+  CHECK(NotificationIds(Parse(out.ToString())) ==
+        std::vector<std::string>{"3", "4", "5", "6", "7", "8", "9", "10", "11",
+                                 "12"});
+  gb = Status::Unavailable("dropped");
+  CHECK(frames.live() == 7);  // a's output still holds them...
+  out.Clear();
+  CHECK(frames.live() == 0);  // ...and nothing else: nothing outlives them.
 }
 
 }  // namespace

@@ -114,7 +114,7 @@ TEST_CASE("poller: 410 resets the streams and restarts from the oldest") {
   CHECK(o.more);  // Restart at once.
   CHECK(rig.hub.HistorySize() == 0);
   std::vector<HubEventPtr> events;
-  rig.hub.WaitForEvents(2, 1ms, 10, &events);
+  rig.hub.ReadAfter(2, 10, &events);
   REQUIRE(events.size() == 1);
   CHECK(events[0]->kind == HubEvent::Kind::kReset);
   rig.http.PushJson(200, Page({40, 41}));

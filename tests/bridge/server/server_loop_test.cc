@@ -1,4 +1,4 @@
-#include "stream_fanout.h"
+#include "server_loop.h"
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "fakes.h"
 #include "http_framing.h"
 #include "sse_parser.h"
 #include "stream_request.h"
@@ -24,6 +25,14 @@ Notification Make(const std::string& id, const std::string& service = "GitHub",
   Notification n = testing::SampleNotification(id, service);
   n.text = std::string(text_bytes, 'x');
   return n;
+}
+
+// Opens `s` as the server would have before handing its socket over: its
+// opening is taken as written.
+void OpenNow(StreamSession& s) {
+  REQUIRE(s.Begin() == StreamSession::Start::kReady);
+  SseOutput out;
+  REQUIRE(s.Produce(SIZE_MAX, &out));
 }
 
 // The browser's end of one stream: a socketpair whose other end the fanout
@@ -122,10 +131,72 @@ class Client {
   std::vector<SseParser::Event> events_;
 };
 
+// Answers every request 404 (these tests hand streams over directly).
+class NotFound final : public HttpHandler {
+ public:
+  void Handle(HttpExchange& ex) override {
+    ex.Respond(HttpReply::Text(404, "text/plain", "no"));
+  }
+};
+
+// Several loops, as BridgeServer runs them, each handed streams in turn.
+class Loops {
+ public:
+  Loops(EventHub& hub, Metrics& metrics, Logger& logger, Clock& clock,
+        LoopOptions o, size_t n)
+      : clock_(clock),
+        logs_(logger, clock, std::chrono::milliseconds(10000)),
+        pool_(1, 0, 1s) {
+    for (size_t i = 0; i < n; ++i) {
+      loops_.push_back(
+          std::make_unique<ServerLoop>(hub, metrics, server_metrics_, logger,
+                                       logs_, clock, handler_, pool_, o));
+    }
+  }
+  Status Start() {
+    for (auto& l : loops_) {
+      Status s = l->Start(-1);
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+  void Adopt(int fd, std::unique_ptr<StreamSession> session) {
+    loops_[next_++ % loops_.size()]->Adopt(fd, std::move(session));
+  }
+  void Wake() {
+    for (auto& l : loops_) l->Wake();
+  }
+  void Stop(std::chrono::milliseconds grace) {
+    auto deadline = clock_.Now() + grace;
+    for (auto& l : loops_) l->RequestStop(deadline);
+    for (auto& l : loops_) l->Join();
+  }
+  size_t streams() const {
+    size_t n = 0;
+    for (const auto& l : loops_) n += l->streams();
+    return n;
+  }
+  size_t threads() const { return loops_.size(); }
+  ServerMetrics& server_metrics() { return server_metrics_; }
+
+ private:
+  Clock& clock_;
+  ServerMetrics server_metrics_;
+  NotFound handler_;
+  ServerLogs logs_;
+  WorkerPool pool_;
+  std::vector<std::unique_ptr<ServerLoop>> loops_;
+  size_t next_ = 0;
+};
+
 struct Rig {
-  explicit Rig(FanoutOptions o = {}, size_t history = 100)
+  // `fake`: the loops' time is `fake_clock`, moved by hand (Advance()).
+  explicit Rig(LoopOptions o = {}, size_t history = 100, size_t loops = 1,
+               bool fake = false)
       : hub(history, false) {
-    fanout = std::make_unique<StreamFanout>(hub, metrics, logger, o);
+    Clock& clock = fake ? static_cast<Clock&>(fake_clock)
+                        : static_cast<Clock&>(system_clock);
+    fanout = std::make_unique<Loops>(hub, metrics, logger, clock, o, loops);
     REQUIRE(fanout->Start().ok());
   }
   ~Rig() {
@@ -139,7 +210,7 @@ struct Rig {
     REQUIRE(request.ok());
     auto s = std::make_unique<StreamSession>(
         hub, nullptr, std::move(request).value(), StreamOptions{}, 1);
-    s->Open();
+    OpenNow(*s);
     return s;
   }
   void Adopt(Client& c, std::multimap<std::string, std::string> params = {}) {
@@ -155,13 +226,22 @@ struct Rig {
     return true;
   }
 
+  // Moves the fake clock and makes the loops look at their timers.
+  void Advance(std::chrono::milliseconds d) {
+    fake_clock.Advance(d);
+    fanout->Wake();
+  }
+
   EventHub hub;
   Metrics metrics;
   Logger logger{LogLevel::kOff};
-  std::unique_ptr<StreamFanout> fanout;
+  SystemClock system_clock;
+  FakeClock fake_clock;
+  std::unique_ptr<Loops> fanout;
 };
 
-TEST_CASE("fanout: each published batch reaches every stream as one chunk") {
+TEST_CASE(
+    "server loop: each published batch reaches every stream as one chunk") {
   Rig rig;
   Client a, b, c;
   for (Client* x : {&a, &b, &c}) rig.Adopt(*x);
@@ -184,10 +264,9 @@ TEST_CASE("fanout: each published batch reaches every stream as one chunk") {
 }
 
 TEST_CASE(
-    "fanout: several loops share the streams and each gets every batch once") {
-  FanoutOptions o;
-  o.threads = 3;
-  Rig rig(o);
+    "server loop: several loops share the streams and each gets every batch "
+    "once") {
+  Rig rig({}, 100, 3);
   CHECK(rig.fanout->threads() == 3);
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < 7; ++i) {
@@ -213,7 +292,7 @@ TEST_CASE(
   CHECK(rig.metrics.clients_connected.load() == 0);
 }
 
-TEST_CASE("fanout: events published between Open and Adopt are not lost") {
+TEST_CASE("server loop: events published between Open and Adopt are not lost") {
   Rig rig;
   Client a;
   auto session = rig.Session();
@@ -225,7 +304,7 @@ TEST_CASE("fanout: events published between Open and Adopt are not lost") {
   CHECK(events[0].last_event_id == "1");
 }
 
-TEST_CASE("fanout: a filtered stream gets only its notifications") {
+TEST_CASE("server loop: a filtered stream gets only its notifications") {
   Rig rig;
   Client all, jenkins;
   rig.Adopt(all);
@@ -242,7 +321,7 @@ TEST_CASE("fanout: a filtered stream gets only its notifications") {
   CHECK(rig.metrics.events_sent.load() == 6);
 }
 
-TEST_CASE("fanout: a client that closes is forgotten at once") {
+TEST_CASE("server loop: a client that closes is forgotten at once") {
   Rig rig;
   Client a, b;
   rig.Adopt(a);
@@ -255,20 +334,46 @@ TEST_CASE("fanout: a client that closes is forgotten at once") {
   CHECK(b.WaitEvents(1).size() == 1);
 }
 
-TEST_CASE("fanout: a quiet stream gets heartbeat comments") {
-  FanoutOptions o;
-  o.heartbeat = 100ms;
-  Rig rig(o);
+TEST_CASE(
+    "server loop: a quiet stream gets a heartbeat comment when it is due, not "
+    "before") {
+  Rig rig({}, 100, 1, true);  // --heartbeat 15 s, on a fake clock.
   Client a;
   rig.Adopt(a);
-  a.ReadUntil([&] { return a.comments() >= 2; }, 3s);
-  CHECK(a.comments() >= 2);
+  REQUIRE(rig.WaitStreams(1));
+  rig.Advance(14s);
+  a.ReadUntil([&] { return a.comments() >= 1; }, 200ms);
+  CHECK(a.comments() == 0);
+  rig.Advance(1s);
+  a.ReadUntil([&] { return a.comments() >= 1; }, 5s);
+  CHECK(a.comments() == 1);
+  CHECK(a.chunks().back() == ": keep-alive\n\n");
+  rig.Advance(15s);
+  a.ReadUntil([&] { return a.comments() >= 2; }, 5s);
+  CHECK(a.comments() == 2);
   CHECK(a.Notifications().empty());
 }
 
 TEST_CASE(
-    "fanout: a client that stops reading is cut, the others get everything") {
-  FanoutOptions o;
+    "server loop: a flood of filtered-out events does not starve the "
+    "heartbeat") {
+  Rig rig({}, 100, 1, true);
+  Client jenkins;
+  rig.Adopt(jenkins, {{"service", "Jenkins"}});
+  REQUIRE(rig.WaitStreams(1));
+  for (int i = 1; i <= 3; ++i) {
+    rig.hub.Publish({Make(std::to_string(i), "GitHub")});
+    rig.Advance(5s);
+  }
+  jenkins.ReadUntil([&] { return jenkins.comments() >= 1; }, 5s);
+  CHECK(jenkins.comments() == 1);
+  CHECK(jenkins.Notifications().empty());
+}
+
+TEST_CASE(
+    "server loop: a client that stops reading is cut, the others get "
+    "everything") {
+  LoopOptions o;
   o.max_pending_bytes = 64 * 1024;
   o.write_timeout = 60s;  // Only the size limit acts here.
   Rig rig(o, 1000);
@@ -299,28 +404,35 @@ TEST_CASE(
     CHECK(got[i].last_event_id == std::to_string(i + 1));
 }
 
-TEST_CASE("fanout: a client that takes nothing for the write timeout is cut") {
-  FanoutOptions o;
-  o.heartbeat = 100ms;  // Ticks often enough to notice.
-  o.write_timeout = 300ms;
-  Rig rig(o, 1000);
+TEST_CASE(
+    "server loop: a client that takes nothing for the write timeout is cut") {
+  Rig rig({}, 1000, 1, true);  // --write-timeout 5 s, on a fake clock.
   Client stalled;
   int small = 4096;
   REQUIRE(::setsockopt(stalled.server_fd, SOL_SOCKET, SO_SNDBUF, &small,
                        sizeof small) == 0);
   rig.Adopt(stalled);
   REQUIRE(rig.WaitStreams(1));
-  // The stall starts after this instant: the cut comes a write timeout
-  // after it at the earliest.
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 1; i <= 40; ++i)
+  for (int i = 1; i <= 40; ++i) {
     rig.hub.Publish({Make(std::to_string(i), "GitHub", 1000)});
+  }
+  // The stall starts once the loop has queued what the socket refused.
+  for (int i = 0; i < 500 && rig.fanout->server_metrics().unsent.load() == 0;
+       ++i) {
+    std::this_thread::sleep_for(2ms);
+  }
+  REQUIRE(rig.fanout->server_metrics().unsent.load() > 0);
+  rig.Advance(4900ms);
+  std::this_thread::sleep_for(100ms);
+  CHECK(rig.fanout->streams() == 1);
+  // Timers are looked at every tick (1 s here): the cut comes within one.
+  rig.Advance(1100ms);
   CHECK(rig.WaitStreams(0, 5s));
-  CHECK(std::chrono::steady_clock::now() - start >= 300ms);
   CHECK(rig.metrics.clients_connected.load() == 0);
+  CHECK(rig.fanout->server_metrics().streams_cut_stalled == 1);
 }
 
-TEST_CASE("fanout: hub shutdown ends every stream with the last chunk") {
+TEST_CASE("server loop: hub shutdown ends every stream with the last chunk") {
   Rig rig;
   Client a, b;
   rig.Adopt(a);
@@ -337,7 +449,8 @@ TEST_CASE("fanout: hub shutdown ends every stream with the last chunk") {
   CHECK(rig.metrics.clients_connected.load() == 0);
 }
 
-TEST_CASE("fanout: a stream behind the history ends so its client resumes") {
+TEST_CASE(
+    "server loop: a stream behind the history ends so its client resumes") {
   Rig rig({}, 2);
   Client a;
   auto session = rig.Session();  // Seq 0.
@@ -350,7 +463,7 @@ TEST_CASE("fanout: a stream behind the history ends so its client resumes") {
   CHECK(rig.metrics.clients_connected.load() == 0);
 }
 
-TEST_CASE("fanout: an upstream reset reaches streams as event: reset") {
+TEST_CASE("server loop: an upstream reset reaches streams as event: reset") {
   Rig rig;
   Client a;
   rig.Adopt(a);
@@ -368,16 +481,17 @@ TEST_CASE("fanout: an upstream reset reaches streams as event: reset") {
 }
 
 TEST_CASE(
-    "fanout: streams handed over before Start or after Stop end at once") {
+    "server loop: streams handed over before Start or after Stop end at once") {
   EventHub hub(10, false);
   Metrics metrics;
   Logger logger{LogLevel::kOff};
-  StreamFanout fanout(hub, metrics, logger, {});
+  SystemClock clock;
+  Loops fanout(hub, metrics, logger, clock, {}, 1);
   auto session = [&] {
     Result<StreamRequest> r = ParseStreamRequest({}, "", 10);
     auto s = std::make_unique<StreamSession>(hub, nullptr, std::move(r).value(),
                                              StreamOptions{}, 1);
-    s->Open();
+    OpenNow(*s);
     return s;
   };
   Client early;
@@ -396,7 +510,7 @@ TEST_CASE(
   CHECK(metrics.clients_connected.load() == 0);
 }
 
-TEST_CASE("fanout: Stop ends live streams even while the hub runs") {
+TEST_CASE("server loop: Stop ends live streams even while the hub runs") {
   Rig rig;
   Client a;
   rig.Adopt(a);
