@@ -73,6 +73,12 @@ class EventHub {
   struct Snapshot {
     std::vector<HubEventPtr> history;
     uint64_t last_seq = 0;
+    // What the history can no longer answer for (the delivery API's 410,
+    // delivery_page.h): a cursor below `horizon_id`, or equal to it when
+    // `horizon_inclusive`, names notifications the hub dropped (evicted,
+    // forgotten by Reset(), or before SetHorizon()). "" = none.
+    std::string horizon_id;
+    bool horizon_inclusive = false;
   };
   Snapshot TakeSnapshot() const;
 
@@ -109,6 +115,11 @@ class EventHub {
   void Shutdown();
   bool IsShutdown() const;
 
+  // The source resumed after `cursor` (a state file, a stream offset): the
+  // hub never had what precedes it, and a caller of the delivery API with an
+  // older cursor is told so (410). Call before the first Publish().
+  void SetHorizon(const std::string& cursor);
+
   // Id of the newest retained notification, "" when the history is empty.
   std::string NewestId() const;
   size_t HistorySize() const;
@@ -133,6 +144,8 @@ class EventHub {
   size_t notifications_in_ring_ = 0;
   uint64_t last_seq_ = 0;
   bool shutdown_ = false;
+  std::string horizon_id_;  // See Snapshot.
+  bool horizon_inclusive_ = false;
 
   // Held while calling wakers, so RemoveWaker() cannot return during a call.
   mutable std::mutex wakers_mu_;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace notifications {
@@ -34,6 +35,18 @@ struct UpstreamState {
   int64_t last_error_ms = 0;
   uint32_t consecutive_failures = 0;
   std::string cursor;  // "" = from the oldest.
+  // Which source feeds the hub: "polling" (the delivery API) or "amqp"
+  // (RabbitMQ, docs/amqp.md).
+  std::string source = "polling";
+  // AMQP only ("" for polling): "connecting", "connected" (consuming) or
+  // "disconnected" (waiting to retry).
+  std::string connection;
+  // AMQP stream mode: the last stream offset consumed; nullopt otherwise.
+  std::optional<int64_t> offset;
+  // AMQP: messages the broker holds that the bridge has not consumed yet,
+  // from the queue's message count (the broker refreshes it every few
+  // seconds: an estimate); nullopt when unknown.
+  std::optional<int64_t> lag;
 };
 
 }  // namespace notifications
