@@ -57,7 +57,9 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
 
   app.add_option("--delivery-url", c.delivery_url,
                  "Delivery API base URL, e.g. http://127.0.0.1:8081/delivery")
-      ->envname(env + "DELIVERY_URL")->required();
+      ->envname(env + "DELIVERY_URL");
+  AmqpFlags amqp;
+  AddAmqpOptions(app, env, &amqp);
   app.add_option("--token-file", token_file,
                  "File holding the delivery API bearer token (or set " + env +
                      "TOKEN); never logged")
@@ -196,7 +198,10 @@ CommandLine ParseBridgeCommandLine(int argc, const char* const* argv) {
     result.text = "notifications-bridge: " + message + "\n";
     return result;
   };
-  if (c.delivery_url.rfind("http://", 0) != 0 &&
+  std::string amqp_error =
+      FinishAmqpConfig(amqp, c.delivery_url, &c.amqp, &result.warnings);
+  if (!amqp_error.empty()) return fail(amqp_error);
+  if (!c.amqp.enabled() && c.delivery_url.rfind("http://", 0) != 0 &&
       c.delivery_url.rfind("https://", 0) != 0) {
     return fail("--delivery-url must start with http:// or https://, got \"" +
                 c.delivery_url + "\"");
