@@ -76,11 +76,8 @@ void AddAmqpOptions(CLI::App& app, const std::string& env, AmqpFlags* f) {
       ->envname(env + "AMQP_HEARTBEAT")
       ->check(CLI::Range(0, 3600))
       ->capture_default_str();
-  app.add_flag("--serve-delivery-api", f->serve_delivery_api,
-               "Also serve the delivery API (GET /delivery/status, "
-               "/delivery/notifications) from the history, for bridges that "
-               "poll this one")
-      ->envname(env + "SERVE_DELIVERY_API");
+  // --serve-delivery-api is registered with its route, which waits for the
+  // bridge's new HTTP server (issue 12); hub/delivery_page.h is ready.
 }
 
 std::string FinishAmqpConfig(const AmqpFlags& f,

@@ -48,10 +48,6 @@ Result<std::vector<Notification>> AmqpGapSource::FetchAfter(
     // Nothing older than what the bridge has (or will have live) is missed.
     return std::vector<Notification>();
   }
-  if (static_cast<uint64_t>(*last - *after) > max_items) {
-    return Status::InvalidArgument("more than " + std::to_string(max_items) +
-                                   " notifications missed");
-  }
   std::lock_guard<std::mutex> lock(mu_);
   const auto now = clock_.Now();
   for (auto it = cache_.begin(); it != cache_.end();) {
@@ -60,7 +56,7 @@ Result<std::vector<Notification>> AmqpGapSource::FetchAfter(
   }
   const auto key = std::make_pair(*after, *last);
   if (auto it = cache_.find(key); it != cache_.end()) return it->second.result;
-  Result<std::vector<Notification>> result = Read(*after + 1, *last);
+  Result<std::vector<Notification>> result = Read(*after, *last, max_items);
   // Failures are not cached (except gone): the next client may have luck.
   if (result.ok() || result.status().code() == Status::Code::kGone) {
     cache_.insert_or_assign(key, Cached{now, result});
@@ -68,8 +64,9 @@ Result<std::vector<Notification>> AmqpGapSource::FetchAfter(
   return result;
 }
 
-Result<std::vector<Notification>> AmqpGapSource::Read(int64_t first,
-                                                      int64_t last) {
+Result<std::vector<Notification>> AmqpGapSource::Read(int64_t after,
+                                                      int64_t last,
+                                                      size_t max_items) {
   if (request_counter_)
     request_counter_->fetch_add(1, std::memory_order_relaxed);
   std::unique_ptr<AmqpConnection> c = connector_.NewConnection();
@@ -85,7 +82,7 @@ Result<std::vector<Notification>> AmqpGapSource::Read(int64_t first,
       self->active_ = nullptr;
     }
   } unregister{this};
-  const std::string range = "offsets " + std::to_string(first) + " to " +
+  const std::string range = "offsets " + std::to_string(after) + " to " +
                             std::to_string(last) + " of the stream '" +
                             options_.queue + "'";
   auto unavailable = [&](const AmqpStatus& s) {
@@ -95,7 +92,9 @@ Result<std::vector<Notification>> AmqpGapSource::Read(int64_t first,
   const auto deadline = clock_.Now() + options_.timeout;
   AmqpStatus s = c->Open(options_.endpoint);
   if (s.ok()) s = c->Qos(options_.prefetch);
-  if (s.ok()) s = c->Consume(options_.queue, {{"x-stream-offset", first}});
+  // From `after` itself: offsets need not be contiguous, but while the
+  // client's last message is retained, everything after it is too.
+  if (s.ok()) s = c->Consume(options_.queue, {{"x-stream-offset", after}});
   if (!s.ok()) return unavailable(s);
 
   std::vector<Notification> items;
@@ -119,13 +118,17 @@ Result<std::vector<Notification>> AmqpGapSource::Read(int64_t first,
     if (!s.ok()) return unavailable(s);
     if (!first_seen) {
       first_seen = true;
-      if (o > first) {
+      if (o > after) {
         return Status::Error(
             Status::Code::kGone,
-            "the stream no longer retains offset " + std::to_string(first));
+            "the stream no longer retains offset " + std::to_string(after));
       }
     }
-    if (o < first) continue;  // Redelivered from the start of a chunk.
+    if (o <= after) continue;  // The client has it (or its chunk's start).
+    if (items.size() == max_items) {
+      return Status::InvalidArgument("more than " + std::to_string(max_items) +
+                                     " notifications missed");
+    }
     if (d->body.size() <= options_.max_message_bytes) {
       Result<Notification> n = ParseAmqpNotification(d->body);
       if (n.ok()) {

@@ -1,15 +1,18 @@
 // AmqpGapSource: the GapSource of a bridge consuming a stream queue
 // (AmqpSource in stream mode). A stream keeps its messages, so the range a
 // resuming client missed is read again from the stream itself: a separate,
-// short-lived consumer starting at the offset after the client's id, until
-// the offset where the bridge's history takes over (or, with an empty
-// history, the live source's last offset).
+// short-lived consumer starting at the client's id, until the offset where
+// the bridge's history takes over (or, with an empty history, the live
+// source's last offset).
 //
 //   after_id    a stream offset ("0", "17"...); anything else is kGone (an
 //               id of another source or stream: the client gets a reset)
-//   the range   longer than max_items: kInvalidArgument (gap-too-large)
+//   the range   more than max_items notifications: kInvalidArgument
+//               (gap-too-large), found by reading at most that many;
 //               already read live: empty (nothing missed)
-//   retention   the stream no longer holds offset after_id + 1: kGone
+//   retention   the stream no longer holds offset after_id: kGone (offsets
+//               need not be contiguous, but while that message is retained,
+//               everything after it is too)
 //   failures    broker unreachable, refused, or not done within `timeout`:
 //               kUnavailable (the stream ends, the client retries later)
 //
@@ -64,7 +67,8 @@ class AmqpGapSource final : public GapSource {
   void Stop();
 
  private:
-  Result<std::vector<Notification>> Read(int64_t first, int64_t last);
+  Result<std::vector<Notification>> Read(int64_t after, int64_t last,
+                                         size_t max_items);
 
   AmqpConnector& connector_;
   Clock& clock_;

@@ -173,9 +173,13 @@ AmqpStatus AmqpSource::Setup(AmqpConnection& c) {
   if (stream_mode()) {
     std::optional<int64_t> last = LastOffset();
     if (last) {
-      expected_first_ = *last + 1;
-      arguments.push_back({"x-stream-offset", *expected_first_});
-      from = "from offset " + std::to_string(*expected_first_);
+      // From the last offset consumed, not the one after: offsets need not
+      // be contiguous, but if that message is still there, so is every
+      // later one (retention drops the oldest segments), and it comes back
+      // first (dropped as already seen). Anything else is a gap.
+      expected_first_ = *last;
+      arguments.push_back({"x-stream-offset", *last});
+      from = "after offset " + std::to_string(*last);
     } else {
       arguments.push_back({"x-stream-offset", std::string("first")});
       from = "from its first message";
@@ -263,12 +267,14 @@ AmqpStatus AmqpSource::Handle(std::vector<AmqpDelivery>& batch) {
       int64_t o = *d.stream_offset;
       if (expected_first_) {
         if (o > *expected_first_) {
-          // Retention dropped what we had not read yet.
+          // Retention dropped the last message consumed, and maybe some
+          // that followed it: what came after it may be lost.
           std::string message =
               "the stream " + Quote(queue_name_) +
-              " no longer retains offsets " + std::to_string(*expected_first_) +
-              " to " + std::to_string(o - 1) +
-              "; continuing from its oldest message, " + std::to_string(o);
+              " no longer retains offset " + std::to_string(*expected_first_) +
+              " (the last one read) and maybe some after it; continuing from "
+              "its oldest message, " +
+              std::to_string(o);
           logger_.Warn("amqp: " + message);
           metrics_.upstream_resets.fetch_add(1, std::memory_order_relaxed);
           if (!fresh.empty()) hub_.Publish(std::move(fresh));

@@ -5,7 +5,9 @@
 //
 // Two modes:
 //   - stream (options.queue set): consumes that existing stream queue from
-//     the offset after the cursor (from "first" without one). A message's id
+//     the cursor on (from "first" without one): the cursor's own message
+//     comes back first and is dropped; when it is no longer retained, the
+//     streams get a reset (what followed it may be lost). A message's id
 //     is its stream offset in decimal ("0", "1", ..., no leading zero), so
 //     every bridge consuming the same stream gives the same id to the same
 //     message, and ids order by CompareIds(). The cursor is the last
@@ -141,8 +143,8 @@ class AmqpSource {
   // Owned by the consuming thread:
   std::unique_ptr<AmqpConnection> connection_;
   std::string queue_name_;  // The queue consumed (server-named in live mode).
-  // Stream mode: the offset the current subscription asked to start at,
-  // until its first delivery (a later first offset means a gap).
+  // Stream mode: the offset the current subscription asked to start at
+  // (the cursor), until its first delivery (a later one means a gap).
   std::optional<int64_t> expected_first_;
   std::chrono::steady_clock::time_point next_inspect_{};
   const std::string live_prefix_;  // "<start ms>-"
