@@ -75,7 +75,8 @@ bool TokensEqual(const std::string& request_token, const std::string& expected);
 // The value of cookie `name` in a Cookie header ("a=1; b=2"), or "".
 std::string CookieValue(const std::string& cookie_header, const std::string& name);
 
-// The JSON body of /healthz (pure; for tests).
+// The JSON body of /healthz (pure; for tests). `upstream` shows the source
+// ("polling" or "amqp"); for AMQP also its connection, offset and lag.
 std::string RenderHealthz(const UpstreamState& upstream, int64_t clients,
                           size_t history, size_t history_capacity);
 

@@ -79,11 +79,31 @@ TEST_CASE("http server: healthz JSON byte for byte") {
   s.upstream_ok = true;
   s.last_success_ms = 1795869554123;
   s.cursor = "9";
-  CHECK(RenderHealthz(s, 3, 10, 1000) ==
-        "{\"status\":\"ok\",\"upstream\":{\"ok\":true,\"lastSuccess\":"
-        "\"2026-11-28T12:39:14.123Z\",\"lastError\":null,\"lastErrorTime\":null,"
-        "\"consecutiveFailures\":0},\"cursor\":\"9\",\"clients\":3,"
-        "\"history\":{\"size\":10,\"capacity\":1000}}");
+  CHECK(
+      RenderHealthz(s, 3, 10, 1000) ==
+      "{\"status\":\"ok\",\"upstream\":{\"ok\":true,\"lastSuccess\":"
+      "\"2026-11-28T12:39:14.123Z\",\"lastError\":null,\"lastErrorTime\":null,"
+      "\"consecutiveFailures\":0,\"source\":\"polling\"},\"cursor\":\"9\","
+      "\"clients\":3,\"history\":{\"size\":10,\"capacity\":1000}}");
+}
+
+TEST_CASE("http server: healthz of the AMQP source, byte for byte") {
+  UpstreamState s;
+  s.source = "amqp";
+  s.connection = "disconnected";
+  s.last_error = "auth: connecting: 403 ACCESS_REFUSED";
+  s.last_error_ms = 1795869554123;
+  s.consecutive_failures = 2;
+  s.cursor = "41";
+  s.offset = 41;
+  CHECK(RenderHealthz(s, 0, 0, 1000) ==
+        "{\"status\":\"degraded\",\"upstream\":{\"ok\":false,\"lastSuccess\":"
+        "null,\"lastError\":\"auth: connecting: 403 ACCESS_REFUSED\","
+        "\"lastErrorTime\":\"2026-11-28T12:39:14.123Z\","
+        "\"consecutiveFailures\":2,"
+        "\"source\":\"amqp\",\"connection\":\"disconnected\",\"offset\":41,"
+        "\"lag\":null},\"cursor\":\"41\",\"clients\":0,"
+        "\"history\":{\"size\":0,\"capacity\":1000}}");
 }
 
 TEST_CASE("http server: /metrics in Prometheus text format") {
