@@ -9,7 +9,9 @@
 #   3. lib/ includes nothing from app/.
 #   4. lib/mock and lib/tail include nothing of the bridge.
 #   5. readelf -d: the mock links no libcurl, the terminal client no
-#      httplib, neither librabbitmq; third-party headers only in their part.
+#      httplib, neither librabbitmq, the bridge both; third-party headers
+#      only in their part: librabbitmq's (<amqp*.h>) only in lib/amqp, in
+#      the whole tree (tests and bench/ use lib/core's AmqpConnector).
 set -uo pipefail
 src=$1 bridge=$2 mock=$3 tail=$4
 failures=0
@@ -59,6 +61,12 @@ hits=$(includes "$src/lib" '<httplib\.h>' | grep -v "^$src/lib/\(bridge/server\|
 [ -z "$hits" ] || fail "rule 5: httplib included outside the servers:
 $hits"
 
+hits=$(for dir in lib app tests bench fuzz; do
+  [ -d "$src/$dir" ] && includes "$src/$dir" '<amqp'
+done | grep -v "^$src/lib/amqp/")
+[ -z "$hits" ] || fail "rule 5: librabbitmq included outside lib/amqp:
+$hits"
+
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 check_not_linked() {
   local program=$1; shift
@@ -73,6 +81,7 @@ check_not_linked() {
 check_not_linked "$mock" libcurl librabbitmq
 check_not_linked "$tail" libcpp-httplib librabbitmq
 needed "$bridge" | grep -q '^libcurl' || fail "rule 5: the bridge does not link libcurl?"
+needed "$bridge" | grep -q '^librabbitmq' || fail "rule 5: the bridge does not link librabbitmq?"
 
 if [ "$failures" -gt 0 ]; then
   echo "$failures architecture rule(s) broken (README, \"Layout\")"
