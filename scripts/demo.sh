@@ -30,48 +30,24 @@ if [ "$amqp" = 1 ]; then scripts/install-deps.sh build demo-amqp; else scripts/i
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD_DIR" --target notifications-bridge notifications-mock-api notifications-tail
 
+. scripts/rabbitmq-node.sh
 pids=()
-node_dir=""
 cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if [ -n "$node_dir" ]; then
-    node_env /usr/lib/rabbitmq/bin/rabbitmqctl shutdown >/dev/null 2>&1 || true
-    node_env epmd -kill >/dev/null 2>&1 || true
-    rm -rf "$node_dir"
-  fi
+  rabbitmq_node_stop
   echo "Stopped."
 }
 trap cleanup INT TERM EXIT
 
-# --- A throwaway RabbitMQ node (shared/KNOWLEDGE.md, "RabbitMQ") ----------
-node_env() {
-  env HOME="$node_dir/home" RABBITMQ_NODENAME="nbdemo$$@localhost" \
-    RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$AMQP_PORT" \
-    RABBITMQ_DIST_PORT=$((AMQP_PORT + 20000)) ERL_EPMD_PORT=$((AMQP_PORT + 1)) \
-    ERL_EPMD_ADDRESS=127.0.0.1 RABBITMQ_MNESIA_BASE="$node_dir/mnesia" \
-    RABBITMQ_LOG_BASE="$node_dir/log" RABBITMQ_PID_FILE="$node_dir/pid" \
-    RABBITMQ_CONFIG_FILE="$node_dir/rabbitmq.conf" \
-    RABBITMQ_ADVANCED_CONFIG_FILE="$node_dir/none.config" \
-    RABBITMQ_ENABLED_PLUGINS_FILE="$node_dir/enabled_plugins" \
-    RABBITMQ_CONF_ENV_FILE="$node_dir/none.conf" "$@"
-}
-
 start_broker() {
-  node_dir="$(mktemp -d /tmp/nb-demo-rabbitmq-XXXXXX)"
-  mkdir -p "$node_dir/home" "$node_dir/mnesia" "$node_dir/log"
-  printf 'listeners.tcp.default = 127.0.0.1:%s\nlog.console = true\nlog.console.level = warning\nlog.file = false\n' \
-    "$AMQP_PORT" >"$node_dir/rabbitmq.conf"
-  echo '[].' >"$node_dir/enabled_plugins"
   echo "Starting a throwaway RabbitMQ on 127.0.0.1:$AMQP_PORT (5-8 s)..."
-  node_env /usr/lib/rabbitmq/bin/rabbitmq-server >"$node_dir/server.log" 2>&1 &
-  pids+=($!)
-  node_env /usr/lib/rabbitmq/bin/rabbitmqctl wait "$node_dir/pid" --timeout 120 >/dev/null \
-    || { echo "demo: rabbitmq-server did not start; its log: $node_dir/server.log" >&2; cat "$node_dir/server.log" >&2; exit 1; }
+  local defs
+  defs="$(mktemp /tmp/nb-demo-defs-XXXXXX.json)"
   # Nasqueron's exchange, the stream queue ops declare (docs/amqp.md), the
   # Notifications Center's user and the bridge's read-only one.
-  cat >"$node_dir/defs.json" <<'JSON'
+  cat >"$defs" <<'JSON'
 {"vhosts":[{"name":"dev"}],
  "users":[{"name":"notifications","password":"demo-publisher","tags":""},
           {"name":"notifications-bridge","password":"demo-bridge","tags":""}],
@@ -83,15 +59,8 @@ start_broker() {
  "bindings":[{"source":"notifications","vhost":"dev","destination":"notifications-bridge",
               "destination_type":"queue","routing_key":"#","arguments":{}}]}
 JSON
-  node_env /usr/lib/rabbitmq/bin/rabbitmqctl import_definitions "$node_dir/defs.json" >/dev/null
-  # The import finishes in the background.
-  for _ in $(seq 50); do
-    node_env /usr/lib/rabbitmq/bin/rabbitmqctl -q list_queues -p dev name 2>/dev/null \
-      | grep -qx notifications-bridge && return 0
-    sleep 0.2
-  done
-  echo "demo: the stream queue was not declared" >&2
-  exit 1
+  rabbitmq_node_start "$AMQP_PORT" "$defs" || { rm -f "$defs"; exit 1; }
+  rm -f "$defs"
 }
 
 # Publishes one fixture line (Nasqueron's JSON body) with its routing key,
