@@ -40,7 +40,8 @@ PIDS=()
 cleanup() {
   trap - INT TERM EXIT
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Only ours: a bare `wait` would also wait for the broker.
+  [ ${#PIDS[@]} -eq 0 ] || wait "${PIDS[@]}" 2>/dev/null || true
   rabbitmq_node_stop
 }
 trap cleanup INT TERM EXIT

@@ -35,7 +35,8 @@ pids=()
 cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # Only ours: a bare `wait` would also wait for the broker.
+  [ ${#pids[@]} -eq 0 ] || wait "${pids[@]}" 2>/dev/null || true
   rabbitmq_node_stop
   echo "Stopped."
 }

@@ -61,7 +61,15 @@ rabbitmq_node_start() {
 
 rabbitmq_node_stop() {
   [ -n "$RABBITMQ_NODE_DIR" ] || return 0
-  rabbitmq_node_ctl shutdown >/dev/null 2>&1 || kill "$(cat "$RABBITMQ_NODE_DIR/server.pid")" 2>/dev/null || true
+  local pid
+  pid="$(cat "$RABBITMQ_NODE_DIR/server.pid" 2>/dev/null || true)"
+  rabbitmq_node_ctl shutdown >/dev/null 2>&1 || { [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; } || true
+  # The start script's shell ends with the node (bounded: 20 s).
+  for _ in $(seq 100); do
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  # epmd outlives the node: stop this node's own (its port is ours).
   rabbitmq_node_env epmd -kill >/dev/null 2>&1 || true
   rm -rf "$RABBITMQ_NODE_DIR"
   RABBITMQ_NODE_DIR=""
