@@ -91,12 +91,16 @@ std::string FinishAmqpConfig(const AmqpFlags& f,
     return "give either --delivery-url (poll the delivery API) or --amqp-url "
            "(consume RabbitMQ), not both";
   }
+  // The default binding key given explicitly (bridge.env lists it) is no
+  // mistake in any mode.
+  const bool keys_given = !f.binding_keys.empty() &&
+                          f.binding_keys != std::vector<std::string>{"#"};
   if (f.url.empty()) {
-    const char* amqp_only = !f.password_file.empty()  ? "--amqp-password-file"
-                            : !f.queue.empty()        ? "--amqp-queue"
-                            : !f.binding_keys.empty() ? "--amqp-binding-key"
-                            : !f.ca_file.empty()      ? "--amqp-ca-file"
-                                                      : nullptr;
+    const char* amqp_only = !f.password_file.empty() ? "--amqp-password-file"
+                            : !f.queue.empty()       ? "--amqp-queue"
+                            : keys_given             ? "--amqp-binding-key"
+                            : !f.ca_file.empty()     ? "--amqp-ca-file"
+                                                     : nullptr;
     if (amqp_only != nullptr) {
       return std::string(amqp_only) + " needs --amqp-url";
     }
@@ -143,7 +147,7 @@ std::string FinishAmqpConfig(const AmqpFlags& f,
   if (!f.queue.empty()) {
     if (!ValidName(f.queue))
       return "--amqp-queue must be 1 to 255 printable bytes";
-    if (!f.binding_keys.empty()) {
+    if (keys_given) {
       return "--amqp-binding-key is for live mode (without --amqp-queue): a "
              "stream queue's bindings are declared on the broker";
     }

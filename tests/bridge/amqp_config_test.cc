@@ -142,7 +142,7 @@ TEST_CASE(
        "amqp://"},
       {{"--delivery-url", "http://h/d", "--amqp-queue", "q"},
        "--amqp-queue needs --amqp-url"},
-      {{"--delivery-url", "http://h/d", "--amqp-binding-key", "#"},
+      {{"--delivery-url", "http://h/d", "--amqp-binding-key", "a.#"},
        "needs --amqp-url"},
       {{"--amqp-url", "amqp://u@h/dev", "--amqp-password-file", pw.path,
         "--amqp-queue", "q", "--amqp-binding-key", "a.#"},
@@ -172,6 +172,18 @@ TEST_CASE(
     CHECK(c.text.find("hunter2") == std::string::npos);
     CHECK(c.text.find("s3cret") == std::string::npos);
   }
+}
+
+TEST_CASE(
+    "amqp config: the default binding key, given explicitly, is no mistake") {
+  // bridge.env lists it; it must not stop a polling or a stream bridge.
+  CommandLine c =
+      Parse({"--delivery-url", "http://h/d", "--amqp-binding-key", "#"});
+  CHECK(c.action == CommandLine::Action::kRun);
+  PasswordFile pw("pw");
+  c = Parse({"--amqp-url", "amqp://u@h/dev", "--amqp-password-file", pw.path,
+             "--amqp-queue", "q", "--amqp-binding-key", "#"});
+  CHECK(c.action == CommandLine::Action::kRun);
 }
 
 TEST_CASE("amqp config: --help lists the AMQP flags") {
