@@ -31,8 +31,9 @@ namespace {
 using namespace std::chrono_literals;
 
 // Streams and exchanges: one pair per test.
-const std::vector<std::string> kStreams = {
-    "format", "filter", "restart", "two", "broker", "poison", "chain", "stamp"};
+const std::vector<std::string> kStreams = {"format", "filter", "restart",
+                                           "two",    "broker", "poison",
+                                           "chain",  "stamp",  "tls"};
 
 std::string Definitions() {
   std::string queues, exchanges, bindings;
@@ -75,10 +76,16 @@ std::string Definitions() {
 // The node, booted on first use and stopped when the binary exits.
 RabbitMqNode& Node() {
   static RabbitMqNode* node = [] {
-    auto* n = new RabbitMqNode();
+    auto* n = new RabbitMqNode(/*tls=*/true);
     if (n->ok() && n->ImportDefinitions(Definitions())) {
       for (const std::string& s : kStreams) {
-        n->WaitForQueue("bridge", "bridge-pw", "dev", "stream-" + s);
+        if (!n->WaitForQueue("bridge", "bridge-pw", "dev", "stream-" + s)) {
+          std::string queues;
+          n->Ctl({"list_queues", "-p", "dev", "name", "type"}, &queues);
+          n->Fail("the definitions did not declare stream-" + s +
+                  "; queues:\n" + queues);
+          break;
+        }
       }
     }
     return n;
@@ -194,7 +201,7 @@ bool CaughtUp(BridgeProcess& bridge, int offset) {
   });
 }
 
-TEST_CASE("amqp: the node boots") {
+TEST_CASE("amqp: the node boots, with its topology") {
   REQUIRE_MESSAGE(Node().ok(), Node().error());
 }
 
@@ -551,6 +558,45 @@ TEST_CASE(
   CHECK(CompareIds(events[0].last_event_id, events[1].last_event_id) < 0);
   std::this_thread::sleep_for(300ms);
   CHECK(client.events().size() == 2);  // The ops push was not bound.
+}
+
+TEST_CASE("amqp: amqps verifies the broker's certificate and its host name") {
+  REQUIRE(Node().ok());
+  SecretFile pw("bridge-pw");
+  auto bridge_on = [&](const std::string& host, const std::string& ca) {
+    return std::make_unique<BridgeProcess>(
+        std::vector<std::string>{"--amqp-url",
+                                 "amqps://bridge@" + host + ":" +
+                                     std::to_string(Node().tls_port()) + "/dev",
+                                 "--amqp-password-file", pw.path(),
+                                 "--amqp-queue", "stream-tls", "--amqp-ca-file",
+                                 ca},
+        std::vector<std::string>{"--backoff-initial", "0.05", "--backoff-max",
+                                 "0.2"},
+        0);
+  };
+  SUBCASE("the right authority and host name") {
+    REQUIRE(Publisher("ex-tls")
+                .Publish("nasqueron.ops.github.push",
+                         NasqueronBody("GitHub", "ops", "push", "over TLS"))
+                .ok());
+    auto bridge = bridge_on("localhost", Node().ca_file());
+    SseClient client(bridge->url("/events?backlog=1"));
+    auto events = client.WaitFor(1, 20s);
+    INFO(bridge->process->Stderr());
+    REQUIRE(events.size() == 1);
+    CHECK(Field(events[0].data, "text") == "over TLS");
+  }
+  SUBCASE("a certificate from another authority") {
+    auto bridge = bridge_on("localhost", Node().other_ca_file());
+    ExpectDegraded(*bridge, {"tls: connecting: cannot connect to localhost:",
+                             "signed by --amqp-ca-file"});
+  }
+  SUBCASE("a host name the certificate does not name") {
+    auto bridge = bridge_on("127.0.0.1", Node().ca_file());
+    ExpectDegraded(*bridge, {"tls: connecting: cannot connect to 127.0.0.1:",
+                             "the certificate does not name 127.0.0.1"});
+  }
 }
 
 }  // namespace

@@ -159,8 +159,38 @@ std::string PhpJsonString(const std::string& s) {
 
 }  // namespace
 
-RabbitMqNode::RabbitMqNode(std::chrono::seconds boot_timeout) {
-  ok_ = Start(boot_timeout);
+RabbitMqNode::RabbitMqNode(bool tls, std::chrono::seconds boot_timeout) {
+  ok_ = Start(tls, boot_timeout);
+}
+
+bool RabbitMqNode::MakeCertificates() {
+  const std::string d = dir_ + "/tls";
+  std::filesystem::create_directories(d);
+  std::ofstream(d + "/san.cnf") << "subjectAltName=DNS:localhost\n";
+  const std::vector<std::vector<std::string>> steps = {
+      {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+       d + "/ca.key", "-out", d + "/ca.pem", "-days", "2", "-subj",
+       "/CN=nb-test-ca"},
+      {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+       d + "/other-ca.key", "-out", d + "/other-ca.pem", "-days", "2", "-subj",
+       "/CN=nb-other-ca"},
+      {"req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/server.key",
+       "-out", d + "/server.csr", "-subj", "/CN=localhost"},
+      {"x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.pem", "-CAkey",
+       d + "/ca.key", "-CAcreateserial", "-out", d + "/server.pem", "-days",
+       "2", "-extfile", d + "/san.cnf"},
+  };
+  for (const auto& step : steps) {
+    std::vector<std::string> argv = {"/usr/bin/openssl"};
+    argv.insert(argv.end(), step.begin(), step.end());
+    pid_t pid = Spawn(argv, {}, d + "/openssl.log", false);
+    if (WaitFor(pid, 60s) != 0) {
+      error_ =
+          "openssl " + step[0] + " failed: " + ReadFile(d + "/openssl.log");
+      return false;
+    }
+  }
+  return true;
 }
 
 std::vector<std::string> RabbitMqNode::Environment() const {
@@ -186,7 +216,7 @@ std::vector<std::string> RabbitMqNode::Environment() const {
   };
 }
 
-bool RabbitMqNode::Start(std::chrono::seconds boot_timeout) {
+bool RabbitMqNode::Start(bool tls, std::chrono::seconds boot_timeout) {
   if (access(kServer, X_OK) != 0 || access(kCtl, X_OK) != 0) {
     error_ = "rabbitmq-server is not installed (scripts/install-deps.sh test)";
     return false;
@@ -202,20 +232,33 @@ bool RabbitMqNode::Start(std::chrono::seconds boot_timeout) {
   std::filesystem::create_directories(dir_ + "/log");
   std::filesystem::permissions(dir_ + "/home",
                                std::filesystem::perms::owner_all);
-  std::vector<int> ports = FreePorts(3);
+  std::vector<int> ports = FreePorts(4);
   port_ = ports[0];
   dist_port_ = ports[1];
   epmd_port_ = ports[2];
-  if (port_ == 0 || dist_port_ == 0 || epmd_port_ == 0) {
+  tls_port_ = tls ? ports[3] : 0;
+  if (port_ == 0 || dist_port_ == 0 || epmd_port_ == 0 ||
+      (tls && tls_port_ == 0)) {
     error_ = "no free port";
     return false;
   }
+  if (tls && !MakeCertificates()) return false;
   node_name_ = "nbtest" + std::to_string(getpid()) + "@localhost";
-  std::ofstream(dir_ + "/rabbitmq.conf")
-      << "listeners.tcp.default = 127.0.0.1:" << port_ << "\n"
-      << "log.console = true\n"
-      << "log.console.level = warning\n"
-      << "log.file = false\n";
+  {
+    std::ofstream conf(dir_ + "/rabbitmq.conf");
+    conf << "listeners.tcp.default = 127.0.0.1:" << port_ << "\n"
+         << "log.console = true\n"
+         << "log.console.level = warning\n"
+         << "log.file = false\n";
+    if (tls) {
+      conf << "listeners.ssl.default = 127.0.0.1:" << tls_port_ << "\n"
+           << "ssl_options.cacertfile = " << ca_file() << "\n"
+           << "ssl_options.certfile = " << dir_ << "/tls/server.pem\n"
+           << "ssl_options.keyfile = " << dir_ << "/tls/server.key\n"
+           << "ssl_options.verify = verify_none\n"
+           << "ssl_options.fail_if_no_peer_cert = false\n";
+    }
+  }
   std::ofstream(dir_ + "/enabled_plugins") << "[].\n";
 
   server_pid_ = Spawn({kServer}, Environment(), dir_ + "/server.log", true);

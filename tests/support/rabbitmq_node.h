@@ -26,9 +26,12 @@ namespace testing {
 
 class RabbitMqNode {
  public:
-  // Starts the node and waits until it runs (up to `boot_timeout`).
-  explicit RabbitMqNode(
-      std::chrono::seconds boot_timeout = std::chrono::seconds(240));
+  // Starts the node and waits until it runs (up to `boot_timeout`). With
+  // `tls`, it also listens for AMQPS on tls_port(), with a certificate for
+  // "localhost" signed by a throwaway authority (ca_file(); made with the
+  // openssl command).
+  explicit RabbitMqNode(bool tls = false, std::chrono::seconds boot_timeout =
+                                              std::chrono::seconds(240));
   ~RabbitMqNode();
   RabbitMqNode(const RabbitMqNode&) = delete;
   RabbitMqNode& operator=(const RabbitMqNode&) = delete;
@@ -37,8 +40,18 @@ class RabbitMqNode {
   // log is).
   bool ok() const { return ok_; }
   const std::string& error() const { return error_; }
+  // Marks the node unusable for the tests, with the reason.
+  void Fail(std::string reason) {
+    ok_ = false;
+    error_ = std::move(reason);
+  }
   int port() const { return port_; }
+  int tls_port() const { return tls_port_; }
   const std::string& dir() const { return dir_; }
+  // PEM of the authority that signed the node's certificate, and of another
+  // one that did not (for the failure cases).
+  std::string ca_file() const { return dir_ + "/tls/ca.pem"; }
+  std::string other_ca_file() const { return dir_ + "/tls/other-ca.pem"; }
 
   // amqp://USER@127.0.0.1:PORT/VHOST (vhost percent-encoded).
   std::string Url(const std::string& user, const std::string& vhost) const;
@@ -67,7 +80,8 @@ class RabbitMqNode {
   bool StartApp();
 
  private:
-  bool Start(std::chrono::seconds boot_timeout);
+  bool Start(bool tls, std::chrono::seconds boot_timeout);
+  bool MakeCertificates();
   std::vector<std::string> Environment() const;
 
   bool ok_ = false;
@@ -75,6 +89,7 @@ class RabbitMqNode {
   std::string dir_;
   std::string node_name_;
   int port_ = 0;
+  int tls_port_ = 0;
   int dist_port_ = 0;
   int epmd_port_ = 0;
   pid_t server_pid_ = -1;
