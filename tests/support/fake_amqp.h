@@ -15,6 +15,7 @@
 #pragma once
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
@@ -75,6 +76,12 @@ class FakeAmqpBroker final : public AmqpConnector {
     std::lock_guard<std::mutex> lock(mu_);
     chunk_rewind_ = n;
   }
+  // Wait() blocks until the connection is interrupted, as a read from a
+  // broker that stopped answering would.
+  void SetWaitBlocks(bool v) {
+    std::lock_guard<std::mutex> lock(mu_);
+    wait_blocks_ = v;
+  }
   // Each Wait() that finds nothing advances `clock` by its timeout, as a
   // real wait would take it.
   void AdvanceOnIdle(FakeClock* clock) {
@@ -96,6 +103,11 @@ class FakeAmqpBroker final : public AmqpConnector {
   size_t connections() const {
     std::lock_guard<std::mutex> lock(mu_);
     return connections_;
+  }
+  // Calls blocked in Wait() now (with SetWaitBlocks).
+  size_t blocked() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return blocked_;
   }
   size_t open_connections() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -131,6 +143,9 @@ class FakeAmqpBroker final : public AmqpConnector {
   uint64_t server_queues_ = 0;
   int64_t chunk_rewind_ = 0;
   FakeClock* idle_clock_ = nullptr;
+  bool wait_blocks_ = false;
+  size_t blocked_ = 0;
+  std::condition_variable interrupted_cv_;
 };
 
 class FakeAmqpBroker::Connection final : public AmqpConnection {
@@ -197,9 +212,14 @@ class FakeAmqpBroker::Connection final : public AmqpConnection {
   }
   AmqpStatus Wait(std::chrono::milliseconds timeout,
                   std::optional<AmqpDelivery>* out) override {
-    std::lock_guard<std::mutex> lock(b_.mu_);
+    std::unique_lock<std::mutex> lock(b_.mu_);
     out->reset();
     if (auto f = b_.TakeFailure("wait")) return *f;
+    if (b_.wait_blocks_) {
+      ++b_.blocked_;
+      b_.interrupted_cv_.wait(lock, [this] { return interrupted_; });
+      --b_.blocked_;
+    }
     if (interrupted_) {
       return AmqpStatus::Error(AmqpErrorKind::kConnectionLost, "interrupted");
     }
@@ -260,6 +280,7 @@ class FakeAmqpBroker::Connection final : public AmqpConnection {
     std::lock_guard<std::mutex> lock(b_.mu_);
     b_.calls_.push_back("interrupt");
     interrupted_ = true;
+    b_.interrupted_cv_.notify_all();
   }
 
  private:

@@ -103,7 +103,6 @@ void AmqpSource::SetConnection(const char* state) {
 
 AmqpStatus AmqpSource::Fail(AmqpStatus status, const std::string& step) {
   Drop();
-  metrics_.CountAmqpError(status.kind);
   std::string hint = Hint(status.kind, stream_mode());
   std::string what = std::string(AmqpErrorName(status.kind)) + ": " + step +
                      ": " + status.message +
@@ -114,6 +113,7 @@ AmqpStatus AmqpSource::Fail(AmqpStatus status, const std::string& step) {
     logger_.Debug("amqp " + where_ + ": stopped: " + what);
     return status;
   }
+  metrics_.CountAmqpError(status.kind);
   logger_.Warn("amqp " + where_ + ": " + what);
   state_.upstream_ok = false;
   state_.last_error = what;
@@ -131,6 +131,7 @@ void AmqpSource::Drop() {
     active_ = nullptr;
     dying = std::move(connection_);
   }
+  cv_.notify_all();  // Stop() may be waiting for it.
   // Destroyed outside the lock: a polite close may take up to a second.
   dying.reset();
   metrics_.amqp_connected.store(0);
@@ -414,18 +415,25 @@ void AmqpSource::Run() {
     if (s.ok()) continue;
     ++failures_;
     milliseconds delay = BackoffDelay(options_.backoff, failures_, unit(rng_));
-    logger_.Debug("amqp: retrying in " + std::to_string(delay.count()) + " ms");
     if (!Sleep(delay)) break;
+    logger_.Debug("amqp: retried after " + std::to_string(delay.count()) + " ms");
   }
   Drop();
   SetConnection("disconnected");
 }
 
 void AmqpSource::Stop() {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   stopped_ = true;
-  if (active_ != nullptr) active_->Interrupt();
   cv_.notify_all();
+  // A consumer waiting for deliveries sees this within `wake` and closes
+  // its connection politely (the broker logs a clean end); one blocked
+  // longer (a login, a broker that stopped answering) is cut short.
+  if (active_ != nullptr &&
+      !cv_.wait_for(lock, 2 * options_.wake,
+                    [this] { return active_ == nullptr; })) {
+    active_->Interrupt();
+  }
 }
 
 UpstreamState AmqpSource::State() const {

@@ -107,8 +107,10 @@ class AmqpSource {
 
   // Subscribe() and Pump() until Stop(), with backoff between failures.
   void Run();
-  // Makes Run() return promptly: interrupts the connection's blocking call
-  // and the backoff sleep. Idempotent.
+  // Makes Run() return promptly: ends the backoff sleep, lets a consumer
+  // that is waiting for deliveries close its connection politely, and
+  // interrupts one still blocked after 2 * wake (a login, a silent
+  // broker). Returns within about that. Idempotent.
   void Stop();
 
   UpstreamState State() const;

@@ -441,9 +441,27 @@ TEST_CASE(
   CHECK(waits[1] <= 2000ms);
   CHECK(waits[2] >= 2000ms);
   CHECK(waits[2] <= 4000ms);
-  CHECK(rig.Called("interrupt"));
+  // It was only waiting for deliveries: closed, not interrupted.
+  CHECK_FALSE(rig.Called("interrupt"));
   CHECK(rig.broker.open_connections() == 0);
   CHECK(source.State().connection == "disconnected");
+}
+
+TEST_CASE("amqp source: Stop() interrupts a consumer blocked in the library") {
+  Rig rig;
+  rig.broker.SetWaitBlocks(true);  // A broker that stopped answering.
+  AmqpSourceOptions o = rig.Options();
+  o.wake = 10ms;
+  AmqpSource source(rig.broker, rig.hub, rig.metrics, rig.logger, rig.clock, o);
+  std::thread runner([&] { source.Run(); });
+  while (rig.broker.blocked() == 0) std::this_thread::sleep_for(1ms);
+  source.Stop();
+  runner.join();
+  CHECK(rig.Called("interrupt"));
+  CHECK(rig.broker.open_connections() == 0);
+  CHECK(rig.metrics
+            .amqp_errors[static_cast<size_t>(AmqpErrorKind::kConnectionLost)] ==
+        0);
 }
 
 TEST_CASE("amqp source: stream offsets as ids") {
