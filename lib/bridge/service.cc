@@ -64,7 +64,12 @@ struct BridgeService::Impl {
         logger(l),
         hub(c.history, c.raw_content),
         state(c.state_file) {
-    if (cursor) hub.SetHorizon(*cursor);
+    // What precedes the resume point was never in this hub (the delivery
+    // API it may serve says 410 for it). A cursor the AMQP source ignores
+    // (not an offset) is no resume point.
+    if (cursor && (!c.amqp.enabled() || ParseStreamOffset(*cursor))) {
+      hub.SetHorizon(*cursor);
+    }
     if (c.amqp.enabled()) {
       BuildAmqp(cursor);
     } else {
