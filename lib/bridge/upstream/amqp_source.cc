@@ -314,6 +314,8 @@ AmqpStatus AmqpSource::Handle(std::vector<AmqpDelivery>& batch) {
       continue;
     }
     Notification n = std::move(parsed).value();
+    // Kept only when streams carry it: it can be large (issue 11).
+    if (!hub_.include_raw_content()) n.raw_content.reset();
     if (!stream_mode()) {
       id = NextLiveId();
       cursor = id;

@@ -133,6 +133,10 @@ TEST_CASE("amqp source: Nasqueron's exact body, its escapes and its nulls") {
   CHECK(a.link == "");
   CHECK_FALSE(a.raw_content.has_value());
   CHECK(a.RoutingKey() == "nasqueron.devtools.phabricator.task");
+  // rawContent is not kept when streams do not carry it.
+  rig.broker.AddToStream(Body(2));
+  REQUIRE(source.Pump().ok());
+  CHECK_FALSE(rig.hub.TakeSnapshot().history.back()->notification.raw_content);
   const Notification& b = history[1]->notification;
   CHECK(b.group == "");
   CHECK_FALSE(b.text.has_value());
