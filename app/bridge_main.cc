@@ -39,14 +39,20 @@ int main(int argc, char** argv) {
   std::string host = cli.config.listen_host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   const std::string& base = cli.config.base_path;
+  const std::string source =
+      cli.config.amqp.enabled()
+          ? "consuming " + DescribeAmqpSource(cli.config.amqp)
+          : "polling " + RedactUserinfo(cli.config.delivery_url);
   std::cout << "notifications-bridge listening on http://" << host << ":"
-            << service.port() << base << "/ (stream: " << base
-            << "/events), polling " << RedactUserinfo(cli.config.delivery_url)
-            << std::endl;
+            << service.port() << base << "/ (stream: " << base << "/events), "
+            << source << std::endl;
   logger.Info("serving on " + host + ":" + std::to_string(service.port()) +
-              ", polling " + RedactUserinfo(cli.config.delivery_url) +
-              " every " + std::to_string(cli.config.poll_interval.count()) +
-              " ms");
+              ", " + source +
+              (cli.config.amqp.enabled()
+                   ? ""
+                   : " every " +
+                         std::to_string(cli.config.poll_interval.count()) +
+                         " ms"));
 
   int sig = signals.Wait();
   logger.Info(std::string("received ") + TerminationSignals::Name(sig) +

@@ -8,9 +8,14 @@
 #      other's headers.
 #   3. lib/ includes nothing from app/.
 #   4. lib/mock and lib/tail include nothing of the bridge.
-#   5. readelf -d: the mock links no libcurl, the terminal client and the
-#      bridge no httplib (the bridge serves HTTP itself), neither
-#      librabbitmq; third-party headers only in their part.
+#                           source interface, upstream health, metrics, the
+#                           delivery API pages served from the history
+#   upstream/  nb_upstream  delivery client, poller, gap source, state file;
+#                           the AMQP source and its gap source (over
+#                           lib/core's AmqpConnector: no librabbitmq here)
+#   server/    nb_server    HTTP server on its own event loops (request
+#                           parsing, routes, streams), static files, framing
+#   .          nb_bridge    config and the service (which links nb_amqp)
 set -uo pipefail
 src=$1 bridge=$2 mock=$3 tail=$4
 failures=0
@@ -58,6 +63,12 @@ hits=$(includes "$src/lib" '<httplib\.h>' | grep -v "^$src/lib/mock/")
 [ -z "$hits" ] || fail "rule 5: httplib included outside the mock:
 $hits"
 
+hits=$(for dir in lib app tests bench fuzz; do
+  [ -d "$src/$dir" ] && includes "$src/$dir" '<amqp'
+done | grep -v "^$src/lib/amqp/")
+[ -z "$hits" ] || fail "rule 5: librabbitmq included outside lib/amqp:
+$hits"
+
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 check_not_linked() {
   local program=$1; shift
@@ -73,6 +84,7 @@ check_not_linked "$mock" libcurl librabbitmq
 check_not_linked "$tail" libcpp-httplib librabbitmq
 check_not_linked "$bridge" libcpp-httplib
 needed "$bridge" | grep -q '^libcurl' || fail "rule 5: the bridge does not link libcurl?"
+needed "$bridge" | grep -q '^librabbitmq' || fail "rule 5: the bridge does not link librabbitmq?"
 
 if [ "$failures" -gt 0 ]; then
   echo "$failures architecture rule(s) broken (README, \"Layout\")"

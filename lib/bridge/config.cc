@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "amqp_config.h"
 #include "config_option.h"
 #include "http_url.h"
 #include "listen_address.h"
@@ -30,6 +31,7 @@ struct RawFlags {
   std::string listen = "127.0.0.1:8080";
   std::string token_file, stream_token_file;
   std::string log_level = "info", log_format = "text";
+  AmqpFlags amqp;  // --amqp-*, --serve-delivery-api
 };
 
 std::string DefaultPublicDir() {
@@ -46,8 +48,8 @@ std::string DefaultPublicDir() {
 void AddUpstreamOptions(CLI::App& app, BridgeConfig& c, RawFlags& f) {
   app.add_option("--delivery-url", c.delivery_url,
                  "Delivery API base URL, e.g. http://127.0.0.1:8081/delivery")
-      ->envname(kEnv + "DELIVERY_URL")
-      ->required();
+      ->envname(kEnv + "DELIVERY_URL");
+  AddAmqpOptions(app, kEnv, &f.amqp);
   app.add_option("--token-file", f.token_file,
                  "File holding the delivery API bearer token (or set " + kEnv +
                      "TOKEN); never logged")
@@ -282,8 +284,14 @@ Status CheckDeliveryUrl(const std::string& url) {
 // they are. Fills `cli.config`.
 Status CheckAndFill(const RawFlags& f, BridgeCommandLine& cli) {
   BridgeConfig& c = cli.config;
-  Status url = CheckDeliveryUrl(c.delivery_url);
-  if (!url.ok()) return url;
+  // Exactly one source: the delivery API or RabbitMQ.
+  std::string amqp_error =
+      FinishAmqpConfig(f.amqp, c.delivery_url, &c.amqp, &cli.warnings);
+  if (!amqp_error.empty()) return Status::InvalidArgument(amqp_error);
+  if (!c.amqp.enabled()) {
+    Status url = CheckDeliveryUrl(c.delivery_url);
+    if (!url.ok()) return url;
+  }
   std::string error;
   if (!ParseListenAddress(f.listen, &c.listen_host, &c.listen_port, &error)) {
     return Status::InvalidArgument("--listen: " + error);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "amqp_config.h"
 #include "command_line.h"
 #include "logger.h"
 #include "status.h"
@@ -21,8 +22,11 @@
 namespace notifications {
 
 struct BridgeConfig {
-  // Delivery API base URL, e.g. http://127.0.0.1:8081/delivery. Required.
+  // Delivery API base URL, e.g. http://127.0.0.1:8081/delivery. Exactly one
+  // of it and amqp.url is set.
   std::string delivery_url;
+  // RabbitMQ instead of the delivery API, and --serve-delivery-api.
+  AmqpConfig amqp;
   // Bearer token for the delivery API (from --token-file or
   // NOTIFICATIONS_BRIDGE_TOKEN); empty = none.
   std::string token;

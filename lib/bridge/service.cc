@@ -1,12 +1,16 @@
 #include "service.h"
 
+#include <functional>
 #include <thread>
 
+#include "amqp_gap_source.h"
+#include "amqp_source.h"
 #include "clock.h"
 #include "curl_http_client.h"
 #include "delivery_client.h"
 #include "event_hub.h"
 #include "http_server.h"
+#include "librabbitmq_client.h"
 #include "poller.h"
 #include "shared_gap_source.h"
 #include "state_file.h"
@@ -59,53 +63,113 @@ ServerOptions MakeServerOptions(const BridgeConfig& c) {
 
 struct BridgeService::Impl {
   Impl(const BridgeConfig& c, Logger& l, std::optional<std::string> cursor)
-      : initial_cursor_arg(std::move(cursor)),
-        config(c),
+      : config(c),
         logger(l),
-        poll_client(poll_http, MakeDeliveryOptions(c)),
-        upstream_gaps([] { return std::make_unique<CurlHttpClient>(); },
-                      MakeDeliveryOptions(c), clock, &metrics.gap_fetches),
-        gaps(upstream_gaps, clock, SharedGapOptions(), &metrics),
         hub(c.history, c.raw_content, c.history_bytes),
-        state(c.state_file),
-        poller(poll_client, hub, metrics, logger, clock, PollerOptionsFor(c),
-               initial_cursor),
-        server(MakeServerOptions(c), hub, &gaps, metrics, logger, clock,
-               [this] { return poller.State(); }) {}
-
-  PollerOptions PollerOptionsFor(const BridgeConfig& c) {
-    PollerOptions o = MakePollerOptions(c);
-    if (!c.state_file.empty()) {
-      o.on_cursor = [this](const std::optional<std::string>& cursor) {
-        Status s = state.Save(cursor);
-        if (!s.ok()) {
-          // Keep streaming: a restart would then re-fetch a little, which
-          // clients drop by id. Loud, so ops fix the disk.
-          metrics.state_save_errors.fetch_add(1, std::memory_order_relaxed);
-          logger.Error(s.message());
-        }
-      };
+        state(c.state_file) {
+    // What precedes the resume point was never in this hub (the delivery
+    // API it may serve says 410 for it). A cursor the AMQP source ignores
+    // (not an offset) is no resume point.
+    if (cursor && (!c.amqp.enabled() || ParseStreamOffset(*cursor))) {
+      hub.SetHorizon(*cursor);
     }
-    return o;
+    if (c.amqp.enabled()) {
+      BuildAmqp(cursor);
+    } else {
+      BuildPolling(cursor);
+    }
+    // Gap fetches are shared between the clients resuming from the same
+    // range, cached briefly and capped (a reconnect storm costs one fetch
+    // per distinct range).
+    if (source_gaps != nullptr) {
+      gaps = std::make_unique<SharedGapSource>(*source_gaps, clock,
+                                               SharedGapOptions(), &metrics);
+    }
+    server = std::make_unique<BridgeServer>(
+        MakeServerOptions(c), hub, gaps.get(), metrics, logger, clock,
+        [this] { return UpstreamNow(); });
   }
 
-  std::optional<std::string> initial_cursor_arg;
+  void BuildPolling(std::optional<std::string> cursor) {
+    poll_http = std::make_unique<CurlHttpClient>();
+    poll_client = std::make_unique<DeliveryClient>(*poll_http,
+                                                   MakeDeliveryOptions(config));
+    // Gap fetches run concurrently, each on an HTTP client of its own.
+    upstream_gaps = std::make_unique<UpstreamGapSource>(
+        [] { return std::make_unique<CurlHttpClient>(); },
+        MakeDeliveryOptions(config), clock, &metrics.gap_fetches);
+    source_gaps = upstream_gaps.get();
+    PollerOptions o = MakePollerOptions(config);
+    o.on_cursor = SaveCursor();
+    poller = std::make_unique<Poller>(*poll_client, hub, metrics, logger, clock,
+                                      o, std::move(cursor));
+  }
+
+  void BuildAmqp(std::optional<std::string> cursor) {
+    const AmqpConfig& a = config.amqp;
+    connector = std::make_unique<LibrabbitmqConnector>();
+    AmqpSourceOptions o;
+    o.endpoint = a.endpoint;
+    o.endpoint.connect_timeout = config.connect_timeout;
+    o.exchange = a.exchange;
+    o.queue = a.queue;
+    o.binding_keys = a.binding_keys;
+    o.backoff.initial = config.backoff_initial;
+    o.backoff.max = config.backoff_max;
+    o.max_message_bytes = config.max_item_bytes;
+    if (!a.queue.empty()) o.on_cursor = SaveCursor();
+    amqp = std::make_unique<AmqpSource>(*connector, hub, metrics, logger, clock,
+                                        o, std::move(cursor));
+    if (!a.queue.empty()) {
+      AmqpGapOptions g;
+      g.endpoint = o.endpoint;
+      g.queue = a.queue;
+      g.max_message_bytes = o.max_message_bytes;
+      g.timeout = config.request_timeout;
+      amqp_gaps = std::make_unique<AmqpGapSource>(
+          *connector, clock, g, [this] { return amqp->LastOffset(); },
+          &metrics.gap_fetches);
+      source_gaps = amqp_gaps.get();
+    }
+  }
+
+  // Persists the cursor after each published batch, when --state-file.
+  std::function<void(const std::optional<std::string>&)> SaveCursor() {
+    if (config.state_file.empty()) return nullptr;
+    return [this](const std::optional<std::string>& cursor) {
+      Status s = state.Save(cursor);
+      if (!s.ok()) {
+        // Keep streaming: a restart would then re-fetch a little, which
+        // clients drop by id. Loud, so ops fix the disk.
+        metrics.state_save_errors.fetch_add(1, std::memory_order_relaxed);
+        logger.Error(s.message());
+      }
+    };
+  }
+
+  UpstreamState UpstreamNow() const {
+    return amqp ? amqp->State() : poller->State();
+  }
+
   const BridgeConfig config;
   Logger& logger;
   SystemClock clock;
   Metrics metrics;
-  CurlHttpClient poll_http;
-  DeliveryClient poll_client;
-  // Gap fetches: concurrent on clients of their own, shared and capped.
-  UpstreamGapSource upstream_gaps;
-  SharedGapSource gaps;
   EventHub hub;
   StateFile state;
-  // Loaded by BridgeService::Create() before the poller is built.
-  std::optional<std::string> initial_cursor = initial_cursor_arg;
-  Poller poller;
-  BridgeServer server;
-  std::thread poll_thread;
+  // The polling source (--delivery-url).
+  std::unique_ptr<CurlHttpClient> poll_http;
+  std::unique_ptr<DeliveryClient> poll_client;
+  std::unique_ptr<UpstreamGapSource> upstream_gaps;
+  std::unique_ptr<Poller> poller;
+  // The AMQP source (--amqp-url); the gap source only for a stream queue.
+  std::unique_ptr<LibrabbitmqConnector> connector;
+  std::unique_ptr<AmqpSource> amqp;
+  std::unique_ptr<AmqpGapSource> amqp_gaps;
+  GapSource* source_gaps = nullptr;  // One of the two above, or none.
+  std::unique_ptr<SharedGapSource> gaps;  // Over source_gaps.
+  std::unique_ptr<BridgeServer> server;
+  std::thread source_thread;
   bool started = false;
   bool stopped = false;
 };
@@ -113,7 +177,12 @@ struct BridgeService::Impl {
 Result<std::unique_ptr<BridgeService>> BridgeService::Create(
     const BridgeConfig& config, Logger& logger) {
   std::optional<std::string> cursor;
-  if (!config.state_file.empty()) {
+  if (config.amqp.enabled() && config.amqp.queue.empty() &&
+      !config.state_file.empty()) {
+    // Live mode mints ids per process: there is nothing to resume from.
+    logger.Warn("--state-file " + config.state_file +
+                " is not used without --amqp-queue (live mode)");
+  } else if (!config.state_file.empty()) {
     StateFile file(config.state_file);
     Result<std::optional<std::string>> loaded = file.Load();
     if (!loaded.ok() && !config.reset_state) return loaded.status();
@@ -138,14 +207,20 @@ BridgeService::~BridgeService() { Stop(); }
 
 Status BridgeService::Start() {
   Impl& d = *impl_;
-  Status s = d.server.Start();
+  Status s = d.server->Start();
   if (!s.ok()) return s;
   d.started = true;
-  d.poll_thread = std::thread([&d] { d.poller.Run(); });
+  d.source_thread = std::thread([&d] {
+    if (d.amqp) {
+      d.amqp->Run();
+    } else {
+      d.poller->Run();
+    }
+  });
   return Status::Ok();
 }
 
-int BridgeService::port() const { return impl_->server.port(); }
+int BridgeService::port() const { return impl_->server->port(); }
 
 Metrics& BridgeService::metrics() { return impl_->metrics; }
 
@@ -154,13 +229,15 @@ void BridgeService::Stop() {
   if (!d.started || d.stopped) return;
   d.stopped = true;
   // Cancel every upstream transfer first (a held long-poll, a slow page, a
-  // gap fetch), so nothing below waits for upstream.
-  d.poller.Stop();
-  d.upstream_gaps.Stop();
-  d.gaps.Stop();
-  if (d.poll_thread.joinable()) d.poll_thread.join();
+  // gap fetch, a blocked consumer), so nothing below waits for upstream.
+  if (d.amqp) d.amqp->Stop();
+  if (d.amqp_gaps) d.amqp_gaps->Stop();
+  if (d.poller) d.poller->Stop();
+  if (d.upstream_gaps) d.upstream_gaps->Stop();
+  if (d.gaps) d.gaps->Stop();
+  if (d.source_thread.joinable()) d.source_thread.join();
   d.hub.Shutdown();
-  d.server.Stop();
+  d.server->Stop();
 }
 
 }  // namespace notifications

@@ -875,6 +875,23 @@ Result<Notification> ParseGateNotification(std::string_view body,
   return n;
 }
 
+Result<Notification> ParseAmqpNotification(std::string_view body) {
+  rapidjson::Document doc;
+  std::string error;
+  if (!ParseJson(body, doc, error)) {
+    return Status::InvalidArgument("body is not valid JSON " + error);
+  }
+  if (!doc.IsObject()) {
+    return Status::InvalidArgument("body must be a JSON object");
+  }
+  Notification n;
+  // The fields and their types are the gate's, with "project" required:
+  // the Notifications Center always sets it.
+  error = ParseGateObject(doc, nullptr, n);
+  if (!error.empty()) return Status::InvalidArgument(error);
+  return n;
+}
+
 Result<std::vector<Notification>> ParseNotificationArray(
     std::string_view body) {
   rapidjson::Document doc;

@@ -4,6 +4,7 @@
 //   ParsePage()              a delivery API page (docs/delivery-api.md)
 //   ParseGateNotification()  a notification POSTed to the mock's gate
 //   ParseNotificationArray() a fixtures file (an array of gate objects)
+//   ParseAmqpNotification()  a message body from Nasqueron's RabbitMQ exchange
 //   ParseErrorBody()         a JSON error body, for log lines
 //   ParseStreamNotification() the data of a bridge `notification` event
 //                            (the terminal client)
@@ -121,6 +122,21 @@ Result<Notification> ParseGateNotification(std::string_view body,
 // ignored. Errors name the item: "item 2: missing required field
 // \"project\"".
 Result<std::vector<Notification>> ParseNotificationArray(std::string_view body);
+
+// Parses the body of a message that Nasqueron's Notifications Center
+// published to its `notifications` exchange: PHP's json_encode of the
+// notification, e.g.
+//   {"service":"GitHub","project":"Nasqueron","group":"ops","rawContent":
+//    {...},"type":"push","text":"dereckson pushed 1 commit","link":
+//    "https:\/\/github.com\/nasqueron\/operations"}
+// "service", "project", "group" and "type" are required strings (they make
+// the routing key; "group" may be ""); "text" and "link" strings, null or
+// missing; "rawContent" any JSON. Other members are ignored. The result has
+// an empty id and time: the AMQP source assigns them.
+// Errors: "body is not valid JSON at offset 0: ...", "body must be a JSON
+// object", "missing required field \"project\"", "\"type\" must be a
+// string".
+Result<Notification> ParseAmqpNotification(std::string_view body);
 
 // From an error body {"error": "<code>", "message": "<text>"}, returns
 // "<code>: <text>" (just "<code>" when there is no string "message"), or ""

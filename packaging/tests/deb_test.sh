@@ -48,7 +48,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 depends="$(field Depends)"
 echo "Depends: $depends"
 depends_names="$(tr ',' '\n' <<<"$depends" | sed 's/^ *//; s/ .*//')"
-for pkg in libcurl4 libcpp-httplib0.11 libc6 libstdc++6; do
+for pkg in libcurl4 libcpp-httplib0.11 librabbitmq4 libc6 libstdc++6; do
   grep -qxF "$pkg" <<<"$depends_names" || fail "Depends lacks $pkg"
 done
 grep -q 'ca-certificates' <<<"$(field Recommends)" || fail "Recommends lacks ca-certificates"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every NOTIFICATIONS_BRIDGE_* variable named by the deployment files and
 # docs/deploy.md is one the bridge reads (its --help lists them: "Env:..."
-# for each flag, plus the two secrets NOTIFICATIONS_BRIDGE_TOKEN and
-# NOTIFICATIONS_BRIDGE_STREAM_TOKEN), and the settings file shipped in the
+# for each flag, plus the secrets NOTIFICATIONS_BRIDGE_TOKEN,
+# NOTIFICATIONS_BRIDGE_STREAM_TOKEN and NOTIFICATIONS_BRIDGE_AMQP_PASSWORD),
+# and the settings file shipped in the
 # .deb documents every one of them. A renamed flag cannot leave a setting
 # silently ignored in production.
 #
@@ -15,7 +16,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 help="$("$bridge" --help)"
 known="$(grep -oE 'Env:NOTIFICATIONS_BRIDGE_[A-Z0-9_]+' <<<"$help" | sed 's/^Env://' | sort -u)"
 [ "$(wc -l <<<"$known")" -ge 20 ] || fail "too few Env: names in --help"
-for secret in NOTIFICATIONS_BRIDGE_TOKEN NOTIFICATIONS_BRIDGE_STREAM_TOKEN; do
+for secret in NOTIFICATIONS_BRIDGE_TOKEN NOTIFICATIONS_BRIDGE_STREAM_TOKEN \
+    NOTIFICATIONS_BRIDGE_AMQP_PASSWORD; do
   grep -qF "$secret" <<<"$help" || fail "--help does not mention $secret"
   known="$(printf '%s\n%s' "$known" "$secret" | sort -u)"
 done

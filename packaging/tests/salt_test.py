@@ -6,14 +6,17 @@ Renders, with Jinja2 and a stand-in for Salt's execution modules (as
   - the pillar example (plain YAML) and the container state with it, then
     loads the result as YAML and checks the docker_container.running
     arguments: image, port published on 127.0.0.1 only, state volume,
-    environment (API_ENTRY_POINT, delivery URL, token from the credentials
-    key);
+    environment (API_ENTRY_POINT; the AMQP URL, stream queue and password
+    from the credentials key, or the delivery URL and token: the state is
+    rendered for both sources);
   - packaging/nginx/notifications.conf with the same pillar, as rOPS
     renders its vhosts.
 Then runs the real bridge with the rendered environment (upstream: a real
-mock; the published port replaced by a free one) and queries the health
-check the pillar declares, computed as rOPS's paas_docker.get_health_checks
-does (http://localhost:<app_port><url>): it must answer 200 "ALIVE".
+mock when polling; for AMQP a port nobody listens on, so /healthz must say
+degraded, AMQP; the published port replaced by a free one) and queries the
+health check the pillar declares, computed as rOPS's
+paas_docker.get_health_checks does (http://localhost:<app_port><url>): it
+must answer 200 "ALIVE".
 
 Usage: salt_test.py BRIDGE_EXE MOCK_EXE   (ctest: packaging_salt)
 Needs python3-jinja2 and python3-yaml (scripts/install-deps.sh test);
@@ -136,29 +139,9 @@ def check_replicas():
     print(f"replicas: {len(instances)} containers on ports {ports}, nginx upstream renders them")
 
 
-def main():
-    bridge_exe, mock_exe = sys.argv[1], sys.argv[2]
-    check_replicas()
-
-    # --- Pillar ---------------------------------------------------------
-    pillar = yaml.safe_load(PILLAR.read_text())
-    check(CODENAME in pillar["docker_containers"], f"pillar declares no {CODENAME}")
-    check(f"nasqueron/{CODENAME}" in pillar["docker_images"], "image not in docker_images")
-    instances = pillar["docker_containers"][CODENAME]
-    check(len(instances) >= 1, "no instance")
-    instance, container = next(iter(instances.items()))
-    for key in ("app_port", "api_entry_point", "delivery_url", "credentials"):
-        check(key in container, f"pillar lacks {key}")
-    check("delivery" in container["credentials"], "no credentials.delivery (Vault path)")
-    check(container["api_entry_point"].startswith("/") and not container["api_entry_point"].endswith("/"),
-          "api_entry_point must be /name")
-    checks = pillar["docker_containers_monitoring"]["check_http_200_alive"]
-    check(CODENAME in checks, "no check_http_200_alive entry")
-    health_url_path = checks[CODENAME]
-    check(health_url_path == container["api_entry_point"] + "/status",
-          f"health check {health_url_path} is not {container['api_entry_point']}/status")
-
-    # --- State -----------------------------------------------------------
+def check_state(pillar, instance, container):
+    """Renders the container state with `pillar` and checks it; returns the
+    container's environment."""
     salt = FakeSalt()
     rendered = render(STATE, pillar=pillar, salt=salt, grains={"id": "docker-002"})
     state = yaml.safe_load(rendered)
@@ -176,16 +159,66 @@ def main():
     for item in args["environment"]:
         environment.update({k: str(v) for k, v in item.items()})
     check(environment.get("API_ENTRY_POINT") == container["api_entry_point"], "API_ENTRY_POINT")
-    check(environment.get("NOTIFICATIONS_BRIDGE_DELIVERY_URL") == container["delivery_url"], "delivery URL")
-    check(environment.get("NOTIFICATIONS_BRIDGE_TOKEN") == FAKE_TOKEN, "token not from the credentials module")
-    check(salt.vault_reads == [container["credentials"]["delivery"]],
-          f"Vault reads {salt.vault_reads}, expected the pillar's credentials.delivery")
+    if "amqp_url" in container:
+        check(environment.get("NOTIFICATIONS_BRIDGE_AMQP_URL") == container["amqp_url"], "AMQP URL")
+        check(environment.get("NOTIFICATIONS_BRIDGE_AMQP_QUEUE") == container["amqp_queue"], "AMQP queue")
+        check(environment.get("NOTIFICATIONS_BRIDGE_AMQP_PASSWORD") == FAKE_TOKEN,
+              "AMQP password not from the credentials module")
+        check("NOTIFICATIONS_BRIDGE_DELIVERY_URL" not in environment, "both sources set")
+        vault = container["credentials"]["amqp"]
+    else:
+        check(environment.get("NOTIFICATIONS_BRIDGE_DELIVERY_URL") == container["delivery_url"], "delivery URL")
+        check(environment.get("NOTIFICATIONS_BRIDGE_TOKEN") == FAKE_TOKEN, "token not from the credentials module")
+        check("NOTIFICATIONS_BRIDGE_AMQP_URL" not in environment, "both sources set")
+        vault = container["credentials"]["delivery"]
+    check(salt.vault_reads == [vault], f"Vault reads {salt.vault_reads}, expected the pillar's {vault}")
     check(environment.get("NOTIFICATIONS_BRIDGE_ALLOW_ORIGIN") == ",".join(container["allow_origins"]),
           "allow origins")
     for key, value in container.get("settings", {}).items():
         check(environment.get(f"NOTIFICATIONS_BRIDGE_{key.upper()}") == str(value), f"setting {key}")
-    print(f"state: {len(environment)} environment variables, token from Vault path "
-          f"{container['credentials']['delivery']}")
+    print(f"state: {len(environment)} environment variables, secret from Vault path {vault}")
+    return environment
+
+
+def main():
+    bridge_exe, mock_exe = sys.argv[1], sys.argv[2]
+    check_replicas()
+
+    # --- Pillar ---------------------------------------------------------
+    pillar = yaml.safe_load(PILLAR.read_text())
+    check(CODENAME in pillar["docker_containers"], f"pillar declares no {CODENAME}")
+    check(f"nasqueron/{CODENAME}" in pillar["docker_images"], "image not in docker_images")
+    instances = pillar["docker_containers"][CODENAME]
+    check(len(instances) >= 1, "no instance")
+    instance, container = next(iter(instances.items()))
+    amqp = "amqp_url" in container
+    for key in ("app_port", "api_entry_point", "credentials") + (
+            ("amqp_url", "amqp_queue") if amqp else ("delivery_url",)):
+        check(key in container, f"pillar lacks {key}")
+    secret = "amqp" if amqp else "delivery"
+    check(secret in container["credentials"], f"no credentials.{secret} (Vault path)")
+    check(container["api_entry_point"].startswith("/") and not container["api_entry_point"].endswith("/"),
+          "api_entry_point must be /name")
+    checks = pillar["docker_containers_monitoring"]["check_http_200_alive"]
+    check(CODENAME in checks, "no check_http_200_alive entry")
+    health_url_path = checks[CODENAME]
+    check(health_url_path == container["api_entry_point"] + "/status",
+          f"health check {health_url_path} is not {container['api_entry_point']}/status")
+
+    # --- State, for the pillar's source and for the other one ------------
+    environment = check_state(pillar, instance, container)
+    other = dict(container)
+    if amqp:
+        for key in ("amqp_url", "amqp_queue"):
+            other.pop(key)
+        other["delivery_url"] = "https://api.nasqueron.org/delivery"
+        other["credentials"] = {"delivery": "nasqueron/notifications-bridge/delivery"}
+    else:
+        other.pop("delivery_url")
+        other["amqp_url"] = "amqps://notifications-bridge@rabbitmq.test:5671/dev"
+        other["amqp_queue"] = "notifications-bridge"
+        other["credentials"] = {"amqp": "nasqueron/notifications-bridge/rabbitmq"}
+    check_state({**pillar, "docker_containers": {CODENAME: {instance: other}}}, instance, other)
 
     # --- nginx location, rendered as rOPS renders vhosts ----------------
     nginx = render(NGINX, app_port=container["app_port"], api_entry_point=container["api_entry_point"])
@@ -198,10 +231,19 @@ def main():
     bridge = None
     try:
         env = {"PATH": "/usr/bin:/bin", **environment,
-               "NOTIFICATIONS_BRIDGE_DELIVERY_URL": f"http://127.0.0.1:{mock_port}/delivery",
                # The image listens on 0.0.0.0:80; here a free loopback port.
                "NOTIFICATIONS_BRIDGE_LISTEN": "127.0.0.1:0",
-               "NOTIFICATIONS_BRIDGE_LOG_LEVEL": "warn"}
+               "NOTIFICATIONS_BRIDGE_LOG_LEVEL": "error"}
+        if amqp:
+            # No broker here: a closed port. The bridge must still serve its
+            # health check, and say in /healthz what it waits for.
+            user = container["amqp_url"].split("://", 1)[1].split("@", 1)[0]
+            env["NOTIFICATIONS_BRIDGE_AMQP_URL"] = f"amqp://{user}@127.0.0.1:{mock_port}/dev"
+            mock.terminate()
+            mock.wait(timeout=10)
+            mock = None
+        else:
+            env["NOTIFICATIONS_BRIDGE_DELIVERY_URL"] = f"http://127.0.0.1:{mock_port}/delivery"
         bridge, port, line = start([bridge_exe], env)
         print(f"bridge: {line.strip()}")
         # paas_docker._get_health_check_url, app_port replaced by the test's.
@@ -209,14 +251,27 @@ def main():
         status, body = get(url)
         check((status, body) == (200, "ALIVE"), f"health check {url}: {status} {body!r}")
         print(f"health check {health_url_path}: 200 ALIVE")
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            status, body = get(f"http://127.0.0.1:{port}{container['api_entry_point']}/healthz")
-            if status == 200:
-                break
-            time.sleep(0.2)
-        check(status == 200, f"healthz with the rendered token and URL: {status} {body}")
-        print("upstream polled with the rendered settings: ok")
+        healthz = f"http://127.0.0.1:{port}{container['api_entry_point']}/healthz"
+        if amqp:
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                status, body = get(healthz)
+                if '"consecutiveFailures":0' not in body:
+                    break
+                time.sleep(0.2)
+            check(status == 503 and '"source":"amqp"' in body and "connect" in body,
+                  f"healthz without a broker: {status} {body}")
+            check(FAKE_TOKEN not in body, "the password shows in /healthz")
+            print("AMQP settings taken, no broker here: degraded, as it should")
+        else:
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                status, body = get(healthz)
+                if status == 200:
+                    break
+                time.sleep(0.2)
+            check(status == 200, f"healthz with the rendered token and URL: {status} {body}")
+            print("upstream polled with the rendered settings: ok")
     finally:
         for proc in (bridge, mock):
             if proc:

@@ -727,3 +727,55 @@ TEST_CASE("stream notification: a reset's message, else its reason, else \"\"") 
 
 }  // namespace
 }  // namespace notifications
+
+namespace notifications {
+namespace {
+
+TEST_CASE("ParseAmqpNotification reads Nasqueron's json_encode body") {
+  // As PHP's json_encode writes the Notifications Center's notification:
+  // member order service, project, group, rawContent, type, text, link.
+  Result<Notification> n = ParseAmqpNotification(
+      R"({"service":"Jenkins","project":"Nasqueron","group":"ci","rawContent":)"
+      R"({"build":{"url":"job\/x\/1\/"}},"type":"completed.success",)"
+      R"("text":"Build #1 caf\u00e9 \ud83d\ude00","link":"https:\/\/ci.nasqueron.org\/job\/x\/1\/"})");
+  REQUIRE(n.ok());
+  CHECK(n->id.empty());
+  CHECK(n->time.empty());
+  CHECK(n->service == "Jenkins");
+  CHECK(n->group == "ci");
+  CHECK(n->type == "completed.success");
+  CHECK(n->text == "Build #1 caf\xC3\xA9 \xF0\x9F\x98\x80");
+  CHECK(n->link == "https://ci.nasqueron.org/job/x/1/");
+  CHECK(n->raw_content == R"({"build":{"url":"job/x/1/"}})");
+  CHECK(n->RoutingKey() == "nasqueron.ci.jenkins.completed.success");
+
+  n = ParseAmqpNotification(
+      R"({"service":"Notifications","project":"Nasqueron","group":"",)"
+      R"("rawContent":null,"type":"native","text":null,"link":null})");
+  REQUIRE(n.ok());
+  CHECK_FALSE(n->text.has_value());
+  CHECK_FALSE(n->link.has_value());
+  CHECK_FALSE(n->raw_content.has_value());
+}
+
+TEST_CASE("ParseAmqpNotification refuses what is not a notification") {
+  CHECK(ParseAmqpNotification("").status().message().find(
+            "body is not valid JSON") == 0);
+  CHECK(ParseAmqpNotification("[]").status().message() ==
+        "body must be a JSON object");
+  CHECK(ParseAmqpNotification(
+            R"({"service":"GitHub","group":"ops","type":"push"})")
+            .status()
+            .message() == "missing required field \"project\"");
+  CHECK(ParseAmqpNotification(
+            R"({"service":"GitHub","project":"N","group":"ops","type":1})")
+            .status()
+            .message() == "\"type\" must be a string");
+  CHECK_FALSE(
+      ParseAmqpNotification(
+          R"({"service":"GitHub","project":"N","group":"ops","type":"push"} x)")
+          .ok());
+}
+
+}  // namespace
+}  // namespace notifications

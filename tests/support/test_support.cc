@@ -158,10 +158,16 @@ std::string MockApiProcess::Post(const std::string& json_body,
 }
 
 BridgeProcess::BridgeProcess(const std::string& delivery_url,
+                             std::vector<std::string> extra_args, int p)
+    : BridgeProcess({"--delivery-url", delivery_url}, std::move(extra_args),
+                    p) {}
+
+BridgeProcess::BridgeProcess(std::vector<std::string> source_args,
                              std::vector<std::string> extra_args, int p) {
-  std::vector<std::string> argv = {NB_BRIDGE_EXE, "--delivery-url",
-                                   delivery_url, "--listen",
-                                   "127.0.0.1:" + std::to_string(p)};
+  std::vector<std::string> argv = {NB_BRIDGE_EXE};
+  argv.insert(argv.end(), source_args.begin(), source_args.end());
+  argv.push_back("--listen");
+  argv.push_back("127.0.0.1:" + std::to_string(p));
   // Fast defaults for tests, unless the test sets its own.
   const std::vector<std::pair<std::string, std::string>> defaults = {
       {"--poll-interval", "0.1"},

@@ -74,6 +74,9 @@ struct MockApiProcess {
 struct BridgeProcess {
   BridgeProcess(const std::string& delivery_url,
                 std::vector<std::string> extra_args = {}, int port = 0);
+  // With another source than --delivery-url, e.g. {"--amqp-url", ...}.
+  BridgeProcess(std::vector<std::string> source_args,
+                std::vector<std::string> extra_args, int port);
   std::unique_ptr<ChildProcess> process;
   int port = 0;
   std::string url(const std::string& path) const;

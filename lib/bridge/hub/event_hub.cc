@@ -44,6 +44,8 @@ void EventHub::AppendLocked(HubEventPtr event) {
     if (front.kind == HubEvent::Kind::kNotification) {
       --notifications_in_ring_;
       bytes_in_ring_ -= EventBytes(front);
+      horizon_id_ = ring_.front()->id;
+      horizon_inclusive_ = false;
     }
     ring_.pop_front();
   }
@@ -75,6 +77,15 @@ void EventHub::Reset(const std::string& reason, const std::string& message) {
   e->message = message;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // Whatever came between the newest id and what follows the reset is
+    // lost: a cursor up to it, included, cannot be answered.
+    for (auto it = ring_.rbegin(); it != ring_.rend(); ++it) {
+      if ((*it)->kind == HubEvent::Kind::kNotification) {
+        horizon_id_ = (*it)->id;
+        break;
+      }
+    }
+    horizon_inclusive_ = !horizon_id_.empty();
     ring_.clear();
     notifications_in_ring_ = 0;
     bytes_in_ring_ = 0;
@@ -98,6 +109,8 @@ EventHub::Snapshot EventHub::TakeSnapshot(size_t max_events) const {
   }
   std::reverse(snapshot.history.begin(), snapshot.history.end());
   snapshot.last_seq = last_seq_;
+  snapshot.horizon_id = horizon_id_;
+  snapshot.horizon_inclusive = horizon_inclusive_;
   return snapshot;
 }
 
@@ -166,6 +179,12 @@ void EventHub::Shutdown() {
 bool EventHub::IsShutdown() const {
   std::lock_guard<std::mutex> lock(mu_);
   return shutdown_;
+}
+
+void EventHub::SetHorizon(const std::string& cursor) {
+  std::lock_guard<std::mutex> lock(mu_);
+  horizon_id_ = cursor;
+  horizon_inclusive_ = false;
 }
 
 std::string EventHub::NewestId() const {

@@ -92,6 +92,12 @@ class EventHub {
     std::vector<HubEventPtr> history;
     std::string newest_id;
     uint64_t last_seq = 0;
+    // What the history can no longer answer for (the delivery API's 410,
+    // delivery_page.h): a cursor below `horizon_id`, or equal to it when
+    // `horizon_inclusive`, names notifications the hub dropped (evicted,
+    // forgotten by Reset(), or before SetHorizon()). "" = none.
+    std::string horizon_id;
+    bool horizon_inclusive = false;
   };
   Snapshot TakeSnapshot(size_t max_events = SIZE_MAX) const;
 
@@ -124,6 +130,11 @@ class EventHub {
   void Shutdown();
   bool IsShutdown() const;
 
+  // The source resumed after `cursor` (a state file, a stream offset): the
+  // hub never had what precedes it, and a caller of the delivery API with an
+  // older cursor is told so (410). Call before the first Publish().
+  void SetHorizon(const std::string& cursor);
+
   // Id of the newest retained notification, "" when the history is empty.
   std::string NewestId() const;
   size_t HistorySize() const;
@@ -153,6 +164,8 @@ class EventHub {
   size_t bytes_in_ring_ = 0;  // EventBytes() of the notifications in ring_.
   uint64_t last_seq_ = 0;
   bool shutdown_ = false;
+  std::string horizon_id_;  // See Snapshot.
+  bool horizon_inclusive_ = false;
 
   // Held while calling wakers, so RemoveWaker() cannot return during a call.
   mutable std::mutex wakers_mu_;

@@ -31,6 +31,15 @@ MetricsSnapshot Metrics::Snapshot() const {
   s.gap_shared = get(gap_shared);
   s.gap_rejected = get(gap_rejected);
   s.gap_fetches_in_flight = get(gap_fetches_in_flight);
+  s.amqp = get(amqp);
+  s.amqp_connected = get(amqp_connected);
+  s.amqp_connections = get(amqp_connections);
+  for (size_t i = 0; i < kAmqpErrorKinds; ++i)
+    s.amqp_errors[i] = get(amqp_errors[i]);
+  s.amqp_messages = get(amqp_messages);
+  s.amqp_skipped = get(amqp_skipped);
+  s.amqp_offset = get(amqp_offset);
+  s.amqp_lag = get(amqp_lag);
   return s;
 }
 
@@ -69,6 +78,39 @@ std::string Seconds(double v) {
   char buf[32];
   snprintf(buf, sizeof buf, "%.3f", v);
   return buf;
+}
+
+// The AMQP source's block (docs/amqp.md), after the common ones.
+void RenderAmqp(std::string* out, const MetricsSnapshot& m) {
+  using std::to_string;
+  Simple(out, "amqp_connected", "gauge",
+         "1 while the AMQP source is connected and consuming, else 0.",
+         to_string(m.amqp_connected));
+  Simple(out, "amqp_connections_total", "counter",
+         "AMQP subscriptions made (connect, declare, consume).",
+         to_string(m.amqp_connections));
+  Block(
+      out, "amqp_errors_total", "counter",
+      "AMQP failures (connection, login, refusals, lost connection), by kind.");
+  for (size_t i = 1; i < kAmqpErrorKinds; ++i) {
+    Sample(out, "amqp_errors_total",
+           std::string("{kind=\"") +
+               AmqpErrorName(static_cast<AmqpErrorKind>(i)) + "\"}",
+           to_string(m.amqp_errors[i]));
+  }
+  Simple(out, "amqp_messages_total", "counter",
+         "Messages received from RabbitMQ.", to_string(m.amqp_messages));
+  Simple(out, "amqp_messages_skipped_total", "counter",
+         "Messages that were not notifications (not JSON, missing fields, too "
+         "large): acknowledged and skipped.",
+         to_string(m.amqp_skipped));
+  Simple(out, "amqp_offset", "gauge",
+         "Last stream offset consumed (-1: none, or not a stream).",
+         to_string(m.amqp_offset));
+  Simple(out, "amqp_lag", "gauge",
+         "Messages the broker holds that the bridge has not consumed yet, as "
+         "the broker last counted them (-1: unknown).",
+         to_string(m.amqp_lag));
 }
 
 }  // namespace
@@ -153,6 +195,7 @@ std::string RenderPrometheus(const MetricsSnapshot& m) {
   Simple(&out, "gap_fetches_in_flight", "gauge",
          "Gap fetches running upstream now.",
          to_string(m.gap_fetches_in_flight));
+  if (m.amqp) RenderAmqp(&out, m);
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 
+#include "amqp_client.h"
 #include "upstream_health.h"
 
 namespace notifications {
@@ -48,6 +49,15 @@ struct MetricsSnapshot {
   uint64_t gap_shared = 0;         // ... answered by a shared fetch or cache.
   uint64_t gap_rejected = 0;       // ... refused: too many fetches at once.
   int64_t gap_fetches_in_flight = 0;
+  // The AMQP source (docs/amqp.md); rendered only when `amqp` is true.
+  bool amqp = false;
+  int64_t amqp_connected = 0;                           // 1 while consuming.
+  uint64_t amqp_connections = 0;                        // Subscriptions made.
+  std::array<uint64_t, kAmqpErrorKinds> amqp_errors{};  // By AmqpErrorKind.
+  uint64_t amqp_messages = 0;                           // Deliveries received.
+  uint64_t amqp_skipped = 0;  // Not notifications: acked and skipped.
+  int64_t amqp_offset = -1;   // Last stream offset consumed; -1 none.
+  int64_t amqp_lag = -1;      // Estimate; -1 unknown.
 };
 
 class Metrics {
@@ -76,9 +86,22 @@ class Metrics {
   std::atomic<uint64_t> gap_shared{0};
   std::atomic<uint64_t> gap_rejected{0};
   std::atomic<int64_t> gap_fetches_in_flight{0};
+  // The AMQP source: see MetricsSnapshot.
+  std::atomic<bool> amqp{false};
+  std::atomic<int64_t> amqp_connected{0};
+  std::atomic<uint64_t> amqp_connections{0};
+  std::array<std::atomic<uint64_t>, kAmqpErrorKinds> amqp_errors{};
+  std::atomic<uint64_t> amqp_messages{0};
+  std::atomic<uint64_t> amqp_skipped{0};
+  std::atomic<int64_t> amqp_offset{-1};
+  std::atomic<int64_t> amqp_lag{-1};
 
   void CountPollError(FetchError error) {
     poll_errors[static_cast<size_t>(error)].fetch_add(1, std::memory_order_relaxed);
+  }
+  void CountAmqpError(AmqpErrorKind kind) {
+    amqp_errors[static_cast<size_t>(kind)].fetch_add(1,
+                                                     std::memory_order_relaxed);
   }
   MetricsSnapshot Snapshot() const;
 };

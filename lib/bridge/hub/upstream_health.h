@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace notifications {
@@ -52,6 +53,18 @@ struct UpstreamState {
   std::string last_skipped_id;      // "" = none yet.
   std::string last_skipped_reason;  // One line.
   int64_t last_skipped_ms = 0;
+  // Which source feeds the hub: "polling" (the delivery API) or "amqp"
+  // (RabbitMQ, docs/amqp.md).
+  std::string source = "polling";
+  // AMQP only ("" for polling): "connecting", "connected" (consuming) or
+  // "disconnected" (waiting to retry).
+  std::string connection;
+  // AMQP stream mode: the last stream offset consumed; nullopt otherwise.
+  std::optional<int64_t> offset;
+  // AMQP: messages the broker holds that the bridge has not consumed yet,
+  // from the queue's message count (the broker refreshes it every few
+  // seconds: an estimate); nullopt when unknown.
+  std::optional<int64_t> lag;
 };
 
 }  // namespace notifications

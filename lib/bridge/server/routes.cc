@@ -98,6 +98,15 @@ std::string RenderHealthz(const UpstreamState& upstream, int64_t clients,
   out += ",\"lastErrorTime\":" + OptionalTime(upstream.last_error_ms);
   out += ",\"consecutiveFailures\":" +
          std::to_string(upstream.consecutive_failures);
+  out += ",\"source\":" + JsonString(upstream.source);
+  if (upstream.source == "amqp") {
+    auto number = [](const std::optional<int64_t>& v) {
+      return v ? std::to_string(*v) : std::string("null");
+    };
+    out += ",\"connection\":" + JsonString(upstream.connection) +
+           ",\"offset\":" + number(upstream.offset) +
+           ",\"lag\":" + number(upstream.lag);
+  }
   out += ",\"degraded\":";
   out += upstream.degraded ? "true" : "false";
   out += ",\"degradedReason\":" + OptionalString(upstream.degraded_reason);

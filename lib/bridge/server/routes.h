@@ -99,7 +99,8 @@ bool TokensEqual(const std::string& request_token, const std::string& expected);
 std::string CookieValue(const std::string& cookie_header,
                         const std::string& name);
 
-// The JSON body of /healthz (pure; for tests).
+// The JSON body of /healthz (pure; for tests). `upstream` shows the source
+// ("polling" or "amqp"); for AMQP also its connection, offset and lag.
 std::string RenderHealthz(const UpstreamState& upstream, int64_t clients,
                           size_t history, size_t history_capacity);
 

@@ -54,3 +54,55 @@ TEST_CASE("metrics: snapshot reads the live counters") {
 
 }  // namespace
 }  // namespace notifications
+
+namespace notifications {
+namespace {
+
+TEST_CASE("metrics: the AMQP block, only for the AMQP source") {
+  MetricsSnapshot m;
+  CHECK(RenderPrometheus(m).find("amqp") == std::string::npos);
+  m.amqp = true;
+  m.amqp_connected = 1;
+  m.amqp_connections = 2;
+  m.amqp_errors[static_cast<size_t>(AmqpErrorKind::kAuth)] = 3;
+  m.amqp_messages = 10;
+  m.amqp_skipped = 1;
+  m.amqp_offset = 41;
+  m.amqp_lag = 0;
+  std::string text = RenderPrometheus(m);
+  CHECK(text.find("# HELP notifications_bridge_amqp_connected 1 while the AMQP "
+                  "source is connected and consuming, else 0.\n"
+                  "# TYPE notifications_bridge_amqp_connected gauge\n"
+                  "notifications_bridge_amqp_connected 1\n") !=
+        std::string::npos);
+  CHECK(text.find("notifications_bridge_amqp_connections_total 2\n") !=
+        std::string::npos);
+  CHECK(
+      text.find("notifications_bridge_amqp_errors_total{kind=\"connect\"} 0\n"
+                "notifications_bridge_amqp_errors_total{kind=\"auth\"} 3\n") !=
+      std::string::npos);
+  CHECK(text.find("{kind=\"none\"}") == std::string::npos);
+  CHECK(text.find("notifications_bridge_amqp_messages_total 10\n") !=
+        std::string::npos);
+  CHECK(text.find("notifications_bridge_amqp_messages_skipped_total 1\n") !=
+        std::string::npos);
+  CHECK(text.find("notifications_bridge_amqp_offset 41\n") !=
+        std::string::npos);
+  CHECK(text.find("notifications_bridge_amqp_lag 0\n") != std::string::npos);
+  CHECK(text.back() == '\n');
+}
+
+TEST_CASE("metrics: the snapshot carries the AMQP counters") {
+  Metrics metrics;
+  metrics.amqp = true;
+  metrics.CountAmqpError(AmqpErrorKind::kNotFound);
+  metrics.amqp_offset = 7;
+  MetricsSnapshot s = metrics.Snapshot();
+  CHECK(s.amqp);
+  CHECK(s.amqp_errors[static_cast<size_t>(AmqpErrorKind::kNotFound)] == 1);
+  CHECK(s.amqp_offset == 7);
+  CHECK(s.amqp_lag == -1);
+}
+
+}  // namespace
+}  // namespace notifications

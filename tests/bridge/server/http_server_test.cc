@@ -85,7 +85,7 @@ TEST_CASE("http server: healthz JSON byte for byte") {
       RenderHealthz(s, 3, 10, 1000) ==
       "{\"status\":\"ok\",\"upstream\":{\"ok\":true,\"lastSuccess\":"
       "\"2026-11-28T12:39:14.123Z\",\"lastError\":null,\"lastErrorTime\":null,"
-      "\"consecutiveFailures\":0,\"degraded\":false,\"degradedReason\":null,"
+      "\"consecutiveFailures\":0,\"source\":\"polling\",\"degraded\":false,\"degradedReason\":null,"
       "\"degradedSince\":null,\"skipped\":{\"count\":0,\"lastId\":null,"
       "\"lastReason\":null,\"lastTime\":null}},\"cursor\":\"9\","
       "\"clients\":3,\"history\":{\"size\":10,\"capacity\":1000}}");
@@ -107,6 +107,27 @@ TEST_CASE("http server: healthz JSON byte for byte") {
             "{\"count\":2,\"lastId\":\"8\",\"lastReason\":\"a lone "
             "surrogate escape \\\\ud800 at offset 40\",\"lastTime\":"
             "\"2026-11-28T12:39:14.123Z\"}}") != std::string::npos);
+}
+
+TEST_CASE("http server: healthz of the AMQP source, byte for byte") {
+  UpstreamState s;
+  s.source = "amqp";
+  s.connection = "disconnected";
+  s.last_error = "auth: connecting: 403 ACCESS_REFUSED";
+  s.last_error_ms = 1795869554123;
+  s.consecutive_failures = 2;
+  s.cursor = "41";
+  s.offset = 41;
+  CHECK(RenderHealthz(s, 0, 0, 1000) ==
+        "{\"status\":\"degraded\",\"upstream\":{\"ok\":false,\"lastSuccess\":"
+        "null,\"lastError\":\"auth: connecting: 403 ACCESS_REFUSED\","
+        "\"lastErrorTime\":\"2026-11-28T12:39:14.123Z\","
+        "\"consecutiveFailures\":2,"
+        "\"source\":\"amqp\",\"connection\":\"disconnected\",\"offset\":41,"
+        "\"lag\":null,\"degraded\":false,\"degradedReason\":null,"
+         "\"degradedSince\":null,\"skipped\":{\"count\":0,\"lastId\":null,"
+         "\"lastReason\":null,\"lastTime\":null}},\"cursor\":\"41\",\"clients\":0,"
+        "\"history\":{\"size\":0,\"capacity\":1000}}");
 }
 
 TEST_CASE("http server: /metrics in Prometheus text format") {

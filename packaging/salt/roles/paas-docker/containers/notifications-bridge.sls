@@ -29,9 +29,11 @@
 #   Container
 #
 #   Image:          nasqueron/notifications-bridge
-#   Description:    Polls the notifications delivery API, streams
-#                   new notifications to browsers (Server-Sent Events)
-#   Services used:  notifications-delivery (HTTP, bearer token)
+#   Description:    Consumes Nasqueron's RabbitMQ (or polls the
+#                   notifications delivery API), streams new
+#                   notifications to browsers (Server-Sent Events)
+#   Services used:  RabbitMQ (AMQP, password from Vault), or
+#                   notifications-delivery (HTTP, bearer token)
 #   - - - - - - - - - - - - - - - - - - - - - - - - - - - - - - -
 
 {{ instance }}:
@@ -42,8 +44,16 @@
     - binds: /srv/{{ instance }}/state:/var/lib/notifications-bridge
     - environment:
         - API_ENTRY_POINT: {{ container['api_entry_point'] }}
+{% if container.get('amqp_url') %}
+        - NOTIFICATIONS_BRIDGE_AMQP_URL: {{ container['amqp_url'] }}
+        - NOTIFICATIONS_BRIDGE_AMQP_PASSWORD: {{ salt['credentials.get_password'](container['credentials']['amqp']) }}
+{% if container.get('amqp_queue') %}
+        - NOTIFICATIONS_BRIDGE_AMQP_QUEUE: {{ container['amqp_queue'] }}
+{% endif %}
+{% else %}
         - NOTIFICATIONS_BRIDGE_DELIVERY_URL: {{ container['delivery_url'] }}
         - NOTIFICATIONS_BRIDGE_TOKEN: {{ salt['credentials.get_token'](container['credentials']['delivery']) }}
+{% endif %}
 {% if container.get('allow_origins') %}
         - NOTIFICATIONS_BRIDGE_ALLOW_ORIGIN: {{ container['allow_origins'] | join(',') }}
 {% endif %}

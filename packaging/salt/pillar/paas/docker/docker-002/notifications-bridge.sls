@@ -10,10 +10,16 @@
 #   for the node in pillar/top.sls. The codename is notifications-bridge:
 #   "notifications" already names the Notifications Center.
 #
-#   The delivery token lives in Vault at
-#   ops/secrets/nasqueron/notifications-bridge/delivery (key "password");
-#   add that path to vault_secrets_by_role: paas-docker-prod
+#   The bridge consumes Nasqueron's RabbitMQ (docs/amqp.md): the stream
+#   queue notifications-bridge that pillar/saas/rabbitmq.sls declares,
+#   read-only for the user notifications-bridge. Its password lives in
+#   Vault at ops/secrets/nasqueron/notifications-bridge/rabbitmq (key
+#   "password"); add that path to vault_secrets_by_role: paas-docker-prod
 #   (docs/deploy.md, "Credentials").
+#
+#   To poll a delivery API instead, replace amqp_url and amqp_queue by
+#   delivery_url: https://api.nasqueron.org/delivery, and credentials:
+#   amqp by credentials: delivery (its bearer token's Vault path).
 #   -------------------------------------------------------------
 
 docker_images:
@@ -29,15 +35,20 @@ docker_containers:
       # No prefix stripping on api.nasqueron.org: the bridge serves every
       # route under it (API_ENTRY_POINT), e.g. /notifications/events.
       api_entry_point: /notifications
-      delivery_url: https://api.nasqueron.org/delivery
+      # The broker, as the user its operators created (the host is a
+      # placeholder: put the broker's address; AMQPS on 5671, vhost dev).
+      # No password here: it comes from Vault.
+      amqp_url: amqps://notifications-bridge@rabbitmq.nasqueron.org:5671/dev
+      # The stream queue: ids are stream offsets, nothing is lost across
+      # restarts, replicas agree. Without it: live mode (docs/amqp.md).
+      amqp_queue: notifications-bridge
       credentials:
-        delivery: nasqueron/notifications-bridge/delivery
+        amqp: nasqueron/notifications-bridge/rabbitmq
       # Pages published elsewhere that read the stream (CORS).
       allow_origins:
         - https://infra.nasqueron.org
       # Optional: any other NOTIFICATIONS_BRIDGE_<FLAG>, without the prefix.
       settings:
-        POLL_INTERVAL: 2
         MAX_CLIENTS: 1000
 
 #   -------------------------------------------------------------
