@@ -71,8 +71,13 @@ void AddAmqpOptions(CLI::App& app, const std::string& env, AmqpFlags* f) {
       ->envname(env + "AMQP_HEARTBEAT")
       ->transform(WholeNumberIn(0, 3600))
       ->capture_default_str();
-  // --serve-delivery-api is registered with its route, which waits for the
-  // bridge's new HTTP server (issue 12); hub/delivery_page.h is ready.
+  app.add_flag("--serve-delivery-api", f->serve_delivery_api,
+               "Also serve the delivery API's polling contract at "
+               "/delivery/notifications from the history (docs/delivery-"
+               "api.md), for bridges without broker access that poll this "
+               "one (--stream-token-file then applies there as a Bearer "
+               "token)")
+      ->envname(env + "SERVE_DELIVERY_API");
 }
 
 std::string FinishAmqpConfig(const AmqpFlags& f,

@@ -9,8 +9,8 @@
 //   --amqp-binding-key KEY      live mode, repeatable, default #
 //   --amqp-ca-file PATH         amqps: the broker's certificate authorities
 //   --amqp-heartbeat S          default 30, 0 = off
-//   (--serve-delivery-api        answer GET /delivery/... from the history:
-//    the field is here, the flag comes with its route)
+//   --serve-delivery-api        answer GET /delivery/... from the history
+//                               (server/delivery_route.h), either source
 // Each also as NOTIFICATIONS_BRIDGE_<FLAG>, as every flag of the bridge.
 #pragma once
 

@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "curl_http_client.h"
 #include "delivery_client.h"
+#include "delivery_route.h"
 #include "event_hub.h"
 #include "http_server.h"
 #include "librabbitmq_client.h"
@@ -88,6 +89,12 @@ struct BridgeService::Impl {
     server = std::make_unique<BridgeServer>(
         MakeServerOptions(c), hub, gaps.get(), metrics, logger, clock,
         [this] { return UpstreamNow(); });
+    if (c.amqp.serve_delivery_api) {
+      DeliveryRouteOptions d;
+      d.token = c.stream_token;
+      d.include_raw_content = c.raw_content;
+      AddDeliveryApiRoutes(*server, hub, std::move(d));
+    }
   }
 
   void BuildPolling(std::optional<std::string> cursor) {

@@ -599,6 +599,33 @@ TEST_CASE("amqp: amqps verifies the broker's certificate and its host name") {
   }
 }
 
+TEST_CASE(
+    "amqp: RabbitMQ -> bridge (--serve-delivery-api) -> polling bridge -> "
+    "browser: every notification once, in order, with the stream's offsets") {
+  REQUIRE(Node().ok());
+  auto first = StartBridge("stream-chain", {"--serve-delivery-api"});
+  REQUIRE(first->port > 0);
+  // A poll interval longer than the test: the long-poll carries them.
+  BridgeProcess second(first->url("/delivery"),
+                       {"--poll-interval", "120", "--long-poll", "60"});
+  REQUIRE(second.port > 0);
+  BrowserLikeClient browser(second.url("/events"));
+  REQUIRE(Eventually([&] { return browser.connections() == 1; }));
+  PublishMany("ex-chain", 0, 50);
+  CHECK(browser.WaitForList(Range(0, 50), 30s));
+  // The first bridge restarts: the second keeps its cursor (an offset, the
+  // same on the restarted bridge) and misses nothing published meanwhile.
+  const int port = first->port;
+  first.reset();
+  PublishMany("ex-chain", 50, 60);
+  first = StartBridge("stream-chain", {"--serve-delivery-api"}, port);
+  REQUIRE(first->port == port);
+  PublishMany("ex-chain", 60, 70);
+  CHECK(browser.WaitForList(Range(0, 70), 60s));
+  CHECK(browser.order_violations() == 0);
+  INFO(browser.first_violation());
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace notifications

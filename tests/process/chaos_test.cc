@@ -26,6 +26,7 @@ namespace notifications {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::WaitUntil;
 using testing::BridgeProcess;
 using testing::BrowserLikeClient;
 using testing::ChildProcess;
@@ -64,16 +65,6 @@ long long FaultCount(const std::string& json, const std::string& name) {
   size_t at = json.find(key);
   return at == std::string::npos ? -1
                                  : std::atoll(json.c_str() + at + key.size());
-}
-
-bool WaitUntil(const std::function<bool()>& done,
-               std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
 }
 
 std::string GateBody(int n) {

@@ -109,6 +109,16 @@ std::string ChildProcess::Stderr() const {
   return s.str();
 }
 
+bool WaitUntil(const std::function<bool()>& done,
+               std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return done();
+}
+
 bool MissingPrerequisite(bool missing, const std::string& what) {
   if (!missing) return false;
   const char* require = std::getenv("NB_REQUIRE_PREREQUISITES");

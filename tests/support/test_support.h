@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -104,6 +105,11 @@ HttpResult HttpRequestTo(const std::string& url,
 //     true: the caller returns, and the run goes on with the next test.
 // Returns false when `missing` is false. Never passes silently.
 bool MissingPrerequisite(bool missing, const std::string& what);
+
+// Polls `done` every 20 ms until it is true (true) or `timeout` passes
+// (false, after one last try).
+bool WaitUntil(const std::function<bool()>& done,
+               std::chrono::milliseconds timeout);
 
 // A real SSE client on its own thread. Connects at construction.
 class SseClient {
