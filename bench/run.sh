@@ -69,38 +69,11 @@ BRIDGE=$BUILD/notifications-bridge
 MOCK=$BUILD/notifications-mock-api
 NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so  # Debian's libnginx-mod-nchan
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "bench/run.sh: $*"; exit 1; }
-
-# --- Cleanup: every process started here, by pid --------------------------------
-TMP=$(mktemp -d /tmp/nb-bench.XXXXXX)
-PIDS=()
-stop_pid() {  # stop_pid PID: TERM, then KILL after 5 s.
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-forget_pid() {  # forget_pid PID: it has been waited for (its number may be reused).
-  local kept=() p
-  for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || kept+=("$p"); done
-  PIDS=("${kept[@]}")
-}
-stop_all() {
-  local pid
-  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
-  PIDS=()
-}
-cleanup() {
-  stop_all
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# say, die, stop_pid, forget_pid, stop_all, wait_line, start_mock,
+# nginx_temp_paths, nginx_ready; TMP, PIDS and traps.
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_start bench/run.sh
 
 # get LABEL KEY: a value from LABEL's RESULT line ("" if none).
 get() {
@@ -150,25 +123,6 @@ RESULTS=$OUT/results.txt
 CORES=$(nproc)
 
 # --- Helpers --------------------------------------------------------------------------
-# wait_line FILE REGEX SECONDS: until a line of FILE matches.
-wait_line() {
-  local i
-  for i in $(seq $(($3 * 20))); do
-    grep -qE "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-MOCK_PORT="" MOCK_PID=""
-start_mock() {
-  "$MOCK" --port 0 --log-level warn >"$TMP/mock.out" 2>"$TMP/mock.err" &
-  MOCK_PID=$!
-  PIDS+=("$MOCK_PID")
-  wait_line "$TMP/mock.out" 'listening on' 10 || die "mock did not start: $(cat "$TMP/mock.err")"
-  MOCK_PORT=$(sed -n 's#^notifications-mock-api listening on http://[^:]*:\([0-9]*\)/.*#\1#p' "$TMP/mock.out")
-}
-
 BRIDGE_PORT="" BRIDGE_PID=""
 start_bridge() {  # start_bridge MAX_CLIENTS [extra flags]; BRIDGE_EXE overrides the binary
   local max=$1
@@ -203,12 +157,7 @@ error_log $dir/error.log warn;
 daemon off;
 events { worker_connections $((n + 1024)); multi_accept on; }
 http {
-  access_log off;
-  client_body_temp_path $dir/body;
-  proxy_temp_path $dir/proxy;
-  fastcgi_temp_path $dir/fastcgi;
-  uwsgi_temp_path $dir/uwsgi;
-  scgi_temp_path $dir/scgi;
+$(nginx_temp_paths "$dir")
   server {
     listen 127.0.0.1:$NGINX_PORT;
     location = /pub { nchan_publisher; nchan_channel_id bench; }
@@ -219,18 +168,8 @@ EOF
     nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/out" 2>&1 &
     master=$!
     PIDS+=("$master")
-    local i
-    for i in $(seq 100); do
-      curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/none" && break
-      kill -0 "$master" 2>/dev/null || break
-      sleep 0.05
-    done
-    if kill -0 "$master" 2>/dev/null && curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/none"; then
-      for i in $(seq 40); do
-        [ "$(pgrep -P "$master" | wc -l)" -ge "$workers" ] && break
-        sleep 0.05
-      done
-      NGINX_PIDS=$(echo "$master" $(pgrep -P "$master") | tr ' ' ',')
+    if nginx_ready "$master" "$NGINX_PORT" "$workers"; then
+      NGINX_PIDS=$(echo "$NGINX_PIDS" | tr ' ' ',')
       return 0
     fi
     stop_pid "$master"

@@ -22,9 +22,7 @@
 // Exit status: 0 after a run (whatever it measured), 2 on a setup error
 // (bad flag, unreachable host name, too few file descriptors).
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -44,7 +42,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -55,30 +52,17 @@
 #include <utility>
 #include <vector>
 
+#include "load_common.h"
 #include "sse_parser.h"
 
+namespace notifications {
+namespace bench {
 namespace {
 
 using notifications::SseParser;
 
-int64_t NowNs(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 +
-         static_cast<int64_t>(ts.tv_nsec);
-}
-int64_t MonoNs() { return NowNs(CLOCK_MONOTONIC); }
-int64_t RealNs() { return NowNs(CLOCK_REALTIME); }
-
 // --- Command line
 // -------------------------------------------------------------
-
-struct Url {
-  std::string host;
-  uint16_t port = 80;
-  std::string path = "/";
-  sockaddr_in addr{};
-};
 
 struct Options {
   Url url;
@@ -136,90 +120,13 @@ Stdout: "READY held=N" once the connect phase is over, then the table, then
 the RESULT line. Exit 0 after a run, 2 on a setup error.
 )";
 
-std::optional<Url> ParseUrl(const std::string& text, std::string* error) {
-  constexpr std::string_view kScheme = "http://";
-  if (text.compare(0, kScheme.size(), kScheme) != 0) {
-    *error = "only http://host:port/path URLs are supported: " + text;
-    return std::nullopt;
-  }
-  std::string rest = text.substr(kScheme.size());
-  Url url;
-  size_t slash = rest.find('/');
-  std::string authority = rest.substr(0, slash);
-  url.path = slash == std::string::npos ? "/" : rest.substr(slash);
-  size_t colon = authority.rfind(':');
-  url.host = authority.substr(0, colon);
-  if (colon != std::string::npos) {
-    std::string port = authority.substr(colon + 1);
-    char* end = nullptr;
-    long value = std::strtol(port.c_str(), &end, 10);
-    if (port.empty() || *end != '\0' || value < 1 || value > 65535) {
-      *error = "bad port in " + text;
-      return std::nullopt;
-    }
-    url.port = static_cast<uint16_t>(value);
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  int rc = getaddrinfo(url.host.c_str(), nullptr, &hints, &found);
-  if (rc != 0 || found == nullptr) {
-    *error = "cannot resolve " + url.host + " (IPv4): " + gai_strerror(rc);
-    return std::nullopt;
-  }
-  std::memcpy(&url.addr, found->ai_addr, sizeof(url.addr));
-  url.addr.sin_port = htons(url.port);
-  freeaddrinfo(found);
-  return url;
-}
-
-bool ParseSize(const std::string& s, size_t* out) {
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || errno != 0 || s[0] == '-') return false;
-  *out = static_cast<size_t>(v);
-  return true;
-}
-
-bool ParseDouble(const std::string& s, double* out) {
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0' || !std::isfinite(v) || v < 0) return false;
-  *out = v;
-  return true;
-}
-
 // Returns 0 to run, 1 for --help (printed), 2 on an error (printed).
 int ParseOptions(int argc, char** argv, Options* o) {
   bool have_url = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    bool inline_value = false;
-    if (arg.rfind("--", 0) == 0) {
-      size_t eq = arg.find('=');
-      if (eq != std::string::npos) {
-        value = arg.substr(eq + 1);
-        arg = arg.substr(0, eq);
-        inline_value = true;
-      }
-    }
-    auto next = [&](std::string* v) {
-      if (inline_value) {
-        *v = value;
-        return true;
-      }
-      if (i + 1 >= argc) return false;
-      *v = argv[++i];
-      return true;
-    };
-    auto bad = [&](const std::string& why) {
-      std::fprintf(stderr, "nb-sse-load: %s: %s (see --help)\n", arg.c_str(),
-                   why.c_str());
-      return 2;
-    };
+  OptionReader args("nb-sse-load", argc, argv);
+  while (args.Next()) {
+    const std::string& arg = args.name();
+    auto bad = [&](const std::string& why) { return args.Bad(why); };
     std::string v;
     std::string error;
     if (arg == "-h" || arg == "--help") {
@@ -227,8 +134,8 @@ int ParseOptions(int argc, char** argv, Options* o) {
       return 1;
     } else if (arg == "-q" || arg == "--quiet") {
       o->quiet = true;
-    } else if (!next(&v)) {
-      return bad(arg.rfind("-", 0) == 0 ? "needs a value" : "unknown argument");
+    } else if (!args.Value(&v)) {
+      return args.MissingValue();
     } else if (arg == "--url") {
       auto url = ParseUrl(v, &error);
       if (!url) return bad(error);
@@ -286,110 +193,6 @@ int ParseOptions(int argc, char** argv, Options* o) {
   return 0;
 }
 
-// --- The server's /proc
-// ---------------------------------------------------------
-
-struct ProcSample {
-  bool ok = false;     // Every pid could be read.
-  double cpu_s = 0;    // utime + stime, summed.
-  double user_s = 0;   // utime alone, in clock ticks (10 ms resolution).
-  double sys_s = 0;    // stime alone, likewise.
-  int64_t rss_kb = 0;  // VmRSS
-  int64_t hwm_kb = 0;  // VmHWM
-  int64_t threads = 0;
-  int64_t fds = 0;
-};
-
-ProcSample SampleProc(const std::vector<pid_t>& pids) {
-  ProcSample s;
-  s.ok = !pids.empty();
-  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  for (pid_t pid : pids) {
-    const std::string dir = "/proc/" + std::to_string(pid);
-    std::ifstream stat(dir + "/stat");
-    std::string line;
-    if (!std::getline(stat, line)) {
-      s.ok = false;
-      continue;
-    }
-    // Fields after the ")" closing comm: state is field 3, utime 14, stime 15.
-    size_t close = line.rfind(')');
-    std::istringstream fields(line.substr(close + 2));
-    std::string field;
-    unsigned long long utime = 0;
-    unsigned long long stime = 0;
-    for (int n = 3; n <= 15 && fields >> field; ++n) {
-      if (n == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
-      if (n == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
-    }
-    s.user_s += static_cast<double>(utime) / ticks;
-    s.sys_s += static_cast<double>(stime) / ticks;
-    // The process's CPU-time clock counts in ns (every thread, live or
-    // exited); /proc's utime + stime only in clock ticks (10 ms).
-    clockid_t clock = 0;
-    timespec ts{};
-    if (clock_getcpuclockid(pid, &clock) == 0 &&
-        clock_gettime(clock, &ts) == 0) {
-      s.cpu_s += static_cast<double>(ts.tv_sec) +
-                 static_cast<double>(ts.tv_nsec) / 1e9;
-    } else {
-      s.cpu_s += static_cast<double>(utime + stime) / ticks;
-    }
-    std::ifstream status(dir + "/status");
-    while (std::getline(status, line)) {
-      auto value = [&](std::string_view key) -> std::optional<int64_t> {
-        if (line.compare(0, key.size(), key) != 0) return std::nullopt;
-        return std::strtoll(line.c_str() + key.size(), nullptr, 10);
-      };
-      if (auto v = value("VmRSS:")) s.rss_kb += *v;
-      if (auto v = value("VmHWM:")) s.hwm_kb += *v;
-      if (auto v = value("Threads:")) s.threads += *v;
-    }
-    if (DIR* fd_dir = opendir((dir + "/fd").c_str())) {
-      while (dirent* entry = readdir(fd_dir)) {
-        if (entry->d_name[0] != '.') ++s.fds;
-      }
-      closedir(fd_dir);
-    } else {
-      s.ok = false;
-    }
-  }
-  return s;
-}
-
-// CPU seconds the whole machine spent busy (every core: user, nice, system,
-// irq, softirq, steal), from the first line of /proc/stat.
-double MachineBusySeconds() {
-  std::ifstream f("/proc/stat");
-  std::string cpu;
-  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0,
-                     irq = 0, softirq = 0, steal = 0;
-  f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >>
-      steal;
-  return static_cast<double>(user + nice + system + irq + softirq + steal) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double LoadAverage() {
-  std::ifstream f("/proc/loadavg");
-  double load = 0;
-  f >> load;
-  return load;
-}
-
-// --- Statistics
-// --------------------------------------------------------------------
-
-// Nearest-rank percentile of `v` (sorted in place), q in [0, 1]; 0 if empty.
-double Percentile(std::vector<double>* v, double q) {
-  if (v->empty()) return 0;
-  std::sort(v->begin(), v->end());
-  size_t rank =
-      static_cast<size_t>(std::ceil(q * static_cast<double>(v->size())));
-  rank = std::clamp<size_t>(rank, 1, v->size());
-  return (*v)[rank - 1];
-}
-
 // "t=<digits>" not preceded by a letter or digit: the send time in unix ns.
 std::optional<int64_t> FindStamp(std::string_view data) {
   for (size_t at = data.find("t="); at != std::string_view::npos;
@@ -419,61 +222,12 @@ struct PublishResult {
 // POSTs one body, blocking; returns the HTTP status or -1. `stamp_ns` gets
 // the CLOCK_REALTIME instant put in the body, taken just before the write.
 int PostOnce(const Options& o, size_t index, int64_t* stamp_ns) {
-  const Url& url = *o.publish_url;
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  if (connect(fd, reinterpret_cast<const sockaddr*>(&url.addr),
-              sizeof(url.addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  *stamp_ns = RealNs();
-  std::string body = o.publish_body;
-  auto replace = [&body](std::string_view key, const std::string& with) {
-    for (size_t at = body.find(key); at != std::string::npos;
-         at = body.find(key, at + with.size())) {
-      body.replace(at, key.size(), with);
-    }
-  };
-  replace("{t}", std::to_string(*stamp_ns));
-  replace("{pad}", std::string(o.publish_pad, 'x'));
-  replace("{i}", std::to_string(index));
-  std::string request = "POST " + url.path + " HTTP/1.1\r\nHost: " + url.host +
-                        ":" + std::to_string(url.port) +
-                        "\r\nContent-Type: " + o.publish_content_type +
-                        "\r\nContent-Length: " + std::to_string(body.size()) +
-                        "\r\nConnection: close\r\n\r\n" + body;
-  size_t off = 0;
-  while (off < request.size()) {
-    ssize_t n =
-        send(fd, request.data() + off, request.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) {
-      close(fd);
-      return -1;
-    }
-    off += static_cast<size_t>(n);
-  }
-  char buf[4096];
-  std::string head;
-  while (head.find("\r\n") == std::string::npos && head.size() < 4096) {
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    head.append(buf, static_cast<size_t>(n));
-  }
-  // Drain the rest so the server is not answered with a RST mid-write.
-  while (recv(fd, buf, sizeof(buf), 0) > 0) {
-  }
-  close(fd);
-  if (head.compare(0, 9, "HTTP/1.1 ") != 0 &&
-      head.compare(0, 9, "HTTP/1.0 ") != 0) {
-    return -1;
-  }
-  return std::atoi(head.c_str() + 9);
+  return BlockingExchange(*o.publish_url, [&] {
+    *stamp_ns = RealNs();
+    return PostRequest(
+        *o.publish_url, o.publish_content_type,
+        FillBodyTemplate(o.publish_body, *stamp_ns, o.publish_pad, index));
+  });
 }
 
 // Not thread-safe itself: Run() on one thread, done() read by another.
@@ -523,19 +277,13 @@ class Publisher {
 // --------------------------------------------------------------------
 
 enum class State { kIdle, kConnecting, kHeaders, kStreaming, kFailed, kClosed };
-enum class Chunk { kSize, kData, kDataEnd, kTrailer, kDone };
 
 struct Stream {
   int fd = -1;
   State state = State::kIdle;
   int64_t started_ns = 0;  // Monotonic, at connect().
   size_t sent = 0;         // Request bytes written.
-  std::string head;        // Response bytes until the end of the headers.
-  bool chunked = false;
-  std::optional<uint64_t> identity_left;  // Content-Length bytes to read.
-  Chunk chunk = Chunk::kSize;
-  uint64_t chunk_left = 0;
-  std::string chunk_line;
+  ResponseReader response;
   SseParser parser;
   size_t events = 0;
 };
@@ -731,140 +479,45 @@ class LoadClient {
       const int64_t real = RealNs();
       const int64_t mono = MonoNs();
       std::string_view bytes(buffer_, static_cast<size_t>(n));
-      if (s->state == State::kHeaders) {
-        s->head.append(bytes);
-        size_t end = s->head.find("\r\n\r\n");
-        if (end == std::string::npos) {
-          if (s->head.size() > 65536) Fail(s, &errors_status_);
-          continue;
-        }
-        std::string rest = s->head.substr(end + 4);
-        if (!ParseHead(s, std::string_view(s->head).substr(0, end))) {
+      const ResponseReader::Outcome outcome = s->response.Feed(
+          bytes,
+          [&](const ResponseHead& head) {
+            if (!AcceptHead(head)) return false;
+            headers_ms_.push_back(static_cast<double>(mono - s->started_ns) /
+                                  1e6);
+            s->state = State::kStreaming;
+            --pending_;
+            return true;
+          },
+          [&](std::string_view data) { Feed(s, data, real, mono); });
+      switch (outcome) {
+        case ResponseReader::Outcome::kMore:
+          break;
+        case ResponseReader::Outcome::kRejected:
           Fail(s, &errors_status_);
           return;
-        }
-        headers_ms_.push_back(static_cast<double>(mono - s->started_ns) / 1e6);
-        s->state = State::kStreaming;
-        --pending_;
-        s->head.clear();
-        s->head.shrink_to_fit();
-        Body(s, rest, real, mono);
-      } else {
-        Body(s, bytes, real, mono);
+        case ResponseReader::Outcome::kFramingError:
+          ++errors_framing_;
+          Ended(s);
+          return;
+        case ResponseReader::Outcome::kEnd:
+          Ended(s);
+          return;
       }
       if (drained) return;
     }
   }
 
   // Status 200 and text/event-stream, or false.
-  bool ParseHead(Stream* s, std::string_view head) {
-    if (head.size() < 12 ||
-        (head.substr(0, 9) != "HTTP/1.1 " &&
-         head.substr(0, 9) != "HTTP/1.0 ") ||
-        head.substr(9, 3) != "200") {
-      if (bad_status_example_.empty()) {
-        bad_status_example_ = std::string(head.substr(0, head.find('\r')));
-      }
+  bool AcceptHead(const ResponseHead& head) {
+    if (head.status != 200) {
+      if (bad_status_example_.empty()) bad_status_example_ = head.status_line;
       return false;
     }
-    bool event_stream = false;
-    size_t at = head.find("\r\n");
-    while (at != std::string_view::npos) {
-      size_t next = head.find("\r\n", at + 2);
-      std::string line(head.substr(at + 2, next == std::string_view::npos
-                                               ? std::string_view::npos
-                                               : next - at - 2));
-      std::string lower = line;
-      std::transform(
-          lower.begin(), lower.end(), lower.begin(),
-          [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      auto value = [&](std::string_view name) -> std::optional<std::string> {
-        if (lower.compare(0, name.size(), name) != 0) return std::nullopt;
-        size_t start = lower.find_first_not_of(" \t", name.size());
-        return start == std::string::npos ? std::string() : lower.substr(start);
-      };
-      if (auto v = value("transfer-encoding:")) {
-        s->chunked = v->find("chunked") != std::string::npos;
-      } else if (auto v2 = value("content-length:")) {
-        s->identity_left = std::strtoull(v2->c_str(), nullptr, 10);
-      } else if (auto v3 = value("content-type:")) {
-        event_stream = v3->compare(0, 17, "text/event-stream") == 0;
-      }
-      at = next;
-    }
-    if (!event_stream && bad_status_example_.empty()) {
+    if (!head.event_stream && bad_status_example_.empty()) {
       bad_status_example_ = "200 without Content-Type text/event-stream";
     }
-    return event_stream;
-  }
-
-  void Body(Stream* s, std::string_view bytes, int64_t real, int64_t mono) {
-    if (!s->chunked) {
-      if (s->identity_left) {
-        size_t take = static_cast<size_t>(
-            std::min<uint64_t>(*s->identity_left, bytes.size()));
-        *s->identity_left -= take;
-        Feed(s, bytes.substr(0, take), real, mono);
-        if (*s->identity_left == 0) Ended(s);
-      } else {
-        Feed(s, bytes, real, mono);
-      }
-      return;
-    }
-    while (!bytes.empty() && s->state == State::kStreaming) {
-      switch (s->chunk) {
-        case Chunk::kSize:
-        case Chunk::kDataEnd:
-        case Chunk::kTrailer: {
-          size_t lf = bytes.find('\n');
-          size_t take = lf == std::string_view::npos ? bytes.size() : lf + 1;
-          s->chunk_line.append(bytes.substr(0, take));
-          bytes.remove_prefix(take);
-          if (s->chunk_line.size() > 4096) {
-            ++errors_framing_;
-            Ended(s);
-            return;
-          }
-          if (lf == std::string_view::npos) break;
-          std::string line = s->chunk_line;
-          s->chunk_line.clear();
-          while (!line.empty() &&
-                 (line.back() == '\n' || line.back() == '\r')) {
-            line.pop_back();
-          }
-          if (s->chunk == Chunk::kDataEnd) {
-            s->chunk = Chunk::kSize;
-          } else if (s->chunk == Chunk::kTrailer) {
-            if (line.empty()) {
-              s->chunk = Chunk::kDone;
-              Ended(s);
-              return;
-            }
-          } else {
-            char* end = nullptr;
-            s->chunk_left = std::strtoull(line.c_str(), &end, 16);
-            if (end == line.c_str()) {
-              ++errors_framing_;
-              Ended(s);
-              return;
-            }
-            s->chunk = s->chunk_left == 0 ? Chunk::kTrailer : Chunk::kData;
-          }
-          break;
-        }
-        case Chunk::kData: {
-          size_t take = static_cast<size_t>(
-              std::min<uint64_t>(s->chunk_left, bytes.size()));
-          Feed(s, bytes.substr(0, take), real, mono);
-          bytes.remove_prefix(take);
-          s->chunk_left -= take;
-          if (s->chunk_left == 0) s->chunk = Chunk::kDataEnd;
-          break;
-        }
-        case Chunk::kDone:
-          return;
-      }
-    }
+    return head.event_stream;
   }
 
   void Feed(Stream* s, std::string_view bytes, int64_t real, int64_t mono) {
@@ -920,13 +573,7 @@ class LoadClient {
 
   // Abortive close (RST): no TIME_WAIT left on this side, so back-to-back
   // runs of 10,000 streams do not exhaust the local port range.
-  static void CloseFd(Stream* s) {
-    if (s->fd < 0) return;
-    linger lg{1, 0};
-    setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    close(s->fd);
-    s->fd = -1;
-  }
+  static void CloseFd(Stream* s) { CloseWithReset(&s->fd); }
 
   void Report(const PublishResult& published) {
     const double measured_s =
@@ -975,7 +622,8 @@ class LoadClient {
     // deliveries for it to mean something).
     const double user_s = proc ? end_.user_s - ready_.user_s : 0;
     const double sys_s = proc ? end_.sys_s - ready_.sys_s : 0;
-    const double per = deliveries_ > 0 ? 1e6 / static_cast<double>(deliveries_) : 0;
+    const double per =
+        deliveries_ > 0 ? 1e6 / static_cast<double>(deliveries_) : 0;
     const double connect_us_per_stream =
         held_ > 0 ? cpu_connect_s * 1e6 / static_cast<double>(held_) : 0;
     const double cpu_pct = measured_s > 0 ? 100 * cpu_s / measured_s : 0;
@@ -1135,38 +783,19 @@ class LoadClient {
   double load_ = 0;
 };
 
-// Raises the soft RLIMIT_NOFILE to what `needed` requires (up to the hard
-// limit). False when the hard limit is too low.
-bool RaiseFileLimit(rlim_t needed) {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return false;
-  if (limit.rlim_cur >= needed) return true;
-  rlimit raised = limit;
-  raised.rlim_cur = std::min(limit.rlim_max, std::max(needed, limit.rlim_cur));
-  if (limit.rlim_max < needed) {
-    // Root may raise the hard limit too.
-    raised.rlim_max = needed;
-    raised.rlim_cur = needed;
-    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) return true;
-    std::fprintf(
-        stderr,
-        "nb-sse-load: %llu descriptors needed, hard limit %llu: raise it "
-        "(ulimit -Hn, /etc/security/limits.conf)\n",
-        static_cast<unsigned long long>(needed),
-        static_cast<unsigned long long>(limit.rlim_max));
-    return false;
-  }
-  return setrlimit(RLIMIT_NOFILE, &raised) == 0;
-}
-
 }  // namespace
+}  // namespace bench
+}  // namespace notifications
 
 int main(int argc, char** argv) {
-  Options options;
-  int parsed = ParseOptions(argc, argv, &options);
+  notifications::bench::Options options;
+  int parsed = notifications::bench::ParseOptions(argc, argv, &options);
   if (parsed == 1) return 0;
   if (parsed != 0) return 2;
-  if (!RaiseFileLimit(static_cast<rlim_t>(options.connections) + 64)) return 2;
-  auto client = std::make_unique<LoadClient>(options);
+  if (!notifications::bench::RaiseFileLimit(
+          static_cast<rlim_t>(options.connections) + 64, "nb-sse-load")) {
+    return 2;
+  }
+  auto client = std::make_unique<notifications::bench::LoadClient>(options);
   return client->Run();
 }
