@@ -72,7 +72,16 @@ ChildProcess::~ChildProcess() {
     Wait(5s);
   }
   if (stdout_fd_ >= 0) close(stdout_fd_);
-  if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
+  if (!stderr_path_.empty()) {
+    // The programs are built with the tests' sanitizers: a report in a
+    // child fails the test that ran it, whether or not the test looked.
+    // (Not thrown: this may run while a failed REQUIRE unwinds.)
+    std::string report = SanitizerReportIn(Stderr());
+    if (!report.empty()) {
+      FAIL_CHECK("sanitizer report in a child process:\n" << report);
+    }
+    unlink(stderr_path_.c_str());
+  }
 }
 
 std::string ChildProcess::WaitForLine(const std::string& needle,
@@ -137,6 +146,16 @@ bool MissingPrerequisite(bool missing, const std::string& what) {
   if (ctest != nullptr && std::string(ctest) == "1") std::_Exit(77);
   MESSAGE("SKIPPED: " << what);
   return true;
+}
+
+std::string SanitizerReportIn(const std::string& log) {
+  for (const char* marker :
+       {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+        "ERROR: LeakSanitizer", "runtime error:"}) {
+    size_t at = log.find(marker);
+    if (at != std::string::npos) return log.substr(at, 4000);
+  }
+  return "";
 }
 
 int PortFromLine(const std::string& line) {
@@ -429,20 +448,27 @@ bool SseClient::ended_cleanly() const {
 std::vector<SseParser::Event> SseClient::WaitFor(
     size_t n, std::chrono::milliseconds timeout, const std::string& type) {
   std::unique_lock<std::mutex> lock(mu_);
-  auto matching = [&] {
-    std::vector<SseParser::Event> out;
-    for (const auto& e : events_) {
-      if (e.type == type) out.push_back(e);
-    }
-    return out;
+  // Counted on each wake-up, copied once: events may be large and many.
+  auto count = [&] {
+    return static_cast<size_t>(std::count_if(
+        events_.begin(), events_.end(),
+        [&](const SseParser::Event& e) { return e.type == type; }));
   };
-  cv_.wait_for(lock, timeout, [&] { return ended_ || matching().size() >= n; });
-  return matching();
+  cv_.wait_for(lock, timeout, [&] { return ended_ || count() >= n; });
+  std::vector<SseParser::Event> out;
+  for (const auto& e : events_) {
+    if (e.type == type) out.push_back(e);
+  }
+  return out;
 }
 
 bool SseClient::WaitForOpen(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(mu_);
-  auto open = [&] { return raw_.find(": connected\n") != std::string::npos; };
+  // The opening is the first bytes of the body: never search further.
+  auto open = [&] {
+    return std::string_view(raw_).substr(0, 256).find(": connected\n") !=
+           std::string_view::npos;
+  };
   cv_.wait_for(lock, timeout, [&] { return ended_ || open(); });
   return open();
 }

@@ -24,7 +24,9 @@ namespace notifications {
 namespace testing {
 
 // A child process with stdout on a pipe and stderr to a file. Killed
-// (SIGKILL) by the destructor if still running.
+// (SIGKILL) by the destructor if still running; the destructor also fails
+// the current test (without throwing) when the child's stderr holds a
+// sanitizer report (SanitizerReportIn).
 class ChildProcess {
  public:
   // `argv[0]` is a path. `env` ("NAME=value" each) is added to the
@@ -52,6 +54,11 @@ class ChildProcess {
   std::string buffer_;
   int exit_code_ = -1;
 };
+
+// The first ThreadSanitizer, AddressSanitizer, LeakSanitizer or UBSan
+// report in a process's stderr (up to 4,000 bytes from its first line), or
+// "" when there is none.
+std::string SanitizerReportIn(const std::string& log);
 
 // Port from a line containing "http://HOST:PORT", or 0.
 int PortFromLine(const std::string& line);
