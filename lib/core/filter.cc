@@ -90,7 +90,7 @@ Result<TopicPattern> TopicPattern::Compile(std::string_view pattern) {
   return p;
 }
 
-bool TopicPattern::Matches(std::string_view routing_key) const {
+bool TopicPattern::Matches(std::string_view routing_key, size_t* steps) const {
   const std::vector<std::string_view> key = SplitWords(routing_key);
   const size_t k = key.size();
   auto word_matches = [&key](const Word& w, size_t j) {
@@ -99,6 +99,7 @@ bool TopicPattern::Matches(std::string_view routing_key) const {
   if (!has_hash_) {
     if (words_.size() != k) return false;
     for (size_t j = 0; j < k; ++j) {
+      if (steps != nullptr) ++*steps;
       if (!word_matches(words_[j], j)) return false;
     }
     return true;
@@ -108,6 +109,7 @@ bool TopicPattern::Matches(std::string_view routing_key) const {
   std::vector<char> next(k + 1, 0);
   std::vector<char> cur(k + 1, 0);
   next[k] = 1;
+  size_t cells = 0;
   for (size_t i = words_.size(); i-- > 0;) {
     const Word& w = words_[i];
     if (w.kind == Kind::kHash) {
@@ -118,8 +120,10 @@ bool TopicPattern::Matches(std::string_view routing_key) const {
       cur[k] = 0;
       for (size_t j = 0; j < k; ++j) cur[j] = next[j + 1] && word_matches(w, j);
     }
+    cells += k + 1;
     std::swap(cur, next);
   }
+  if (steps != nullptr) *steps += cells;
   return next[0] != 0;
 }
 

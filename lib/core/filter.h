@@ -37,8 +37,12 @@ class TopicPattern {
   // word mixes '*' or '#' with other characters ("ab*", "##").
   static Result<TopicPattern> Compile(std::string_view pattern);
 
-  // True when `routing_key` (any bytes) matches the whole pattern.
-  bool Matches(std::string_view routing_key) const;
+  // True when `routing_key` (any bytes) matches the whole pattern. Time
+  // linear in (pattern words + 1) x (key words + 1), whatever the pattern:
+  // when `steps` is not null, the number of table cells computed is added
+  // to it, never more than that product (tests count them rather than
+  // timing pathological patterns).
+  bool Matches(std::string_view routing_key, size_t* steps = nullptr) const;
 
   // The pattern, ASCII-lowercased (its canonical form).
   const std::string& text() const { return text_; }

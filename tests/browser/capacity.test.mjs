@@ -78,3 +78,11 @@ describe('capacity', { skip: skip ?? false }, () => {
     }
   });
 });
+
+// Missing binaries fail loudly rather than pass as skipped: a green run must
+// mean the capacity behaviour was tried against the real servers.
+if (skip) {
+  test('prerequisites for the browser tests', () => {
+    assert.fail(skip);
+  });
+}

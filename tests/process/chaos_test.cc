@@ -33,6 +33,7 @@ using testing::ChildProcess;
 using testing::HttpRequestTo;
 using testing::MockApiProcess;
 using testing::SseClient;
+using testing::WaitUntil;
 
 using Clock = std::chrono::steady_clock;
 
@@ -87,24 +88,10 @@ std::string FirstDifference(const std::vector<std::string>& got,
          ", want " + (i < want.size() ? want[i] : "(end)");
 }
 
-// Built with a sanitizer (the bridge and the mock are built like the tests):
-// its shadow memory inflates RSS several times.
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-constexpr size_t kPeakRssBoundKib = 1024 * 1024;
-#else
-constexpr size_t kPeakRssBoundKib = 200 * 1024;
-#endif
-
-// A sanitizer report in a child's stderr, "" when none.
+// A sanitizer report in a child's stderr, "" when none (checked again when
+// the child goes, by ~ChildProcess; here it is checked while it runs).
 std::string SanitizerReport(const ChildProcess& process) {
-  const std::string log = process.Stderr();
-  for (const char* marker :
-       {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
-        "ERROR: LeakSanitizer", "runtime error:"}) {
-    size_t at = log.find(marker);
-    if (at != std::string::npos) return log.substr(at, 2000);
-  }
-  return "";
+  return testing::SanitizerReportIn(process.Stderr());
 }
 
 const char* const kFaultKinds[] = {"5xx",     "delay",   "close", "truncate",
@@ -215,7 +202,10 @@ TEST_CASE(
     CHECK_MESSAGE(converged, FirstDifference(clients[i]->ids(), expected));
   }
   const double convergence_seconds = SecondsSince(heal);
-  std::this_thread::sleep_for(500ms);  // Nothing more may arrive.
+  // Three more polls, fault-free now: nothing more may arrive.
+  const long long polls = BridgeMetric(bridge, "polls_total");
+  CHECK(WaitUntil(
+      [&] { return BridgeMetric(bridge, "polls_total") >= polls + 3; }, 10s));
 
   size_t connections = 0, resets = 0, events = 0;
   for (size_t i = 0; i < clients.size(); ++i) {
@@ -249,11 +239,10 @@ TEST_CASE(
   CHECK(Metric(metrics, "duplicates_dropped_total") > 0);
   CHECK(resets > 0);
   CHECK(drops > 0);
-  CHECK(peak_rss_kib > 0);
-  CHECK(peak_rss_kib < kPeakRssBoundKib);
   CHECK(SanitizerReport(*bridge.process) == "");
   CHECK(SanitizerReport(*mock.process) == "");
-  CHECK(total_seconds < 60);
+  // The time taken and the bridge's peak memory are figures (printed
+  // below), not bounds: a slow or loaded machine is not a failure.
 
   char summary[2048];
   std::snprintf(
@@ -324,12 +313,18 @@ TEST_CASE(
   // start within 10 s; at most 0.5, 1, 2, 4 s... so at least 1 + 4 do.
   CHECK(requests <= 8);
   CHECK(requests >= 4);
-  CHECK(failures == requests);
+  // Each one failed to connect; the last may still be in flight (a poll
+  // is counted when it starts, its error when it ends).
+  CHECK(failures <= requests);
+  CHECK(failures >= requests - 1);
   CHECK(health.status == 503);
   CHECK(health.body.find("\"lastError\":\"connect") != std::string::npos);
 
   // The API comes back on the same port, knowing nothing of the old ids:
-  // the bridge's next retry (within 4 s) gets 410, resets, and publishes.
+  // the bridge's next retry (within --backoff-max) gets 410, resets, and
+  // publishes. Counted in requests: once the API answers, no request fails
+  // any more; one 410, one reset. How long that took is printed, not
+  // bounded (it is mostly the backoff wait).
   const auto restart = Clock::now();
   ChildProcess again(
       {NB_MOCK_API_EXE, "--port", std::to_string(port), "--log-level", "warn"});
@@ -338,6 +333,8 @@ TEST_CASE(
   HttpRequestTo("http://127.0.0.1:" + std::to_string(port) +
                     "/gate/Notification/Nasqueron",
                 "POST", {{"Content-Type", "application/json"}}, GateBody(1));
+  const long long connect_errors_when_back =
+      BridgeMetric(bridge, "poll_errors_total{kind=\"connect\"}");
   auto resets = client.WaitFor(1, 15s, "reset");
   auto events = client.WaitFor(2, 15s);
   const double recovery_seconds = SecondsSince(restart);
@@ -346,7 +343,10 @@ TEST_CASE(
   REQUIRE(events.size() == 2);
   CHECK(events[0].last_event_id == before);
   CHECK(events[1].last_event_id != before);
-  CHECK(recovery_seconds < 10);
+  CHECK(BridgeMetric(bridge, "poll_errors_total{kind=\"connect\"}") ==
+        connect_errors_when_back);
+  CHECK(BridgeMetric(bridge, "poll_errors_total{kind=\"gone\"}") == 1);
+  CHECK(BridgeMetric(bridge, "upstream_resets_total") == 1);
   CHECK(HttpRequestTo(bridge.url("/healthz")).status == 200);
   CHECK(SanitizerReport(*bridge.process) == "");
 

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -27,10 +28,19 @@ using testing::BridgeProcess;
 using testing::HttpRequestTo;
 using testing::HttpResult;
 using testing::Ids;
+using testing::Metric;
 using testing::MockApiProcess;
 using testing::RawConnect;
 using testing::SendAll;
 using testing::SseClient;
+using testing::WaitForMetric;
+using testing::WaitForMetricEquals;
+using testing::WaitUntil;
+
+constexpr char kConnected[] = "notifications_bridge_clients_connected";
+constexpr char kPublished[] =
+    "notifications_bridge_notifications_published_total";
+constexpr char kPolls[] = "notifications_bridge_polls_total";
 
 // A field of /proc/<pid>/status in kB (VmRSS, VmHWM) or a count (Threads).
 long ProcStatus(pid_t pid, const std::string& field) {
@@ -40,23 +50,6 @@ long ProcStatus(pid_t pid, const std::string& field) {
     if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
   }
   return -1;
-}
-
-long Metric(const BridgeProcess& bridge, const std::string& name) {
-  std::string body = HttpRequestTo(bridge.url("/metrics")).body;
-  size_t at = body.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::atol(body.c_str() + at + name.size() + 2);
-}
-
-bool WaitForMetric(const BridgeProcess& bridge, const std::string& name, long value,
-                   std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (Metric(bridge, name) == value) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return false;
 }
 
 std::string Get(const std::string& target, const std::string& extra = "") {
@@ -83,55 +76,99 @@ std::string ReadUntil(int fd, const std::string& until, std::chrono::millisecond
 
 std::string Big(size_t n) { return std::string(n, 'x'); }
 
-TEST_CASE("client faults: a client that stops reading slows nobody, memory stays flat") {
+// The most a TCP socket's send buffer may grow to (net.ipv4.tcp_wmem's
+// third field): what the kernel may hold for a client that does not read,
+// before the bridge has to keep anything itself.
+size_t KernelSendBufferMax() {
+  std::ifstream in("/proc/sys/net/ipv4/tcp_wmem");
+  size_t min = 0, def = 0, max = 0;
+  in >> min >> def >> max;
+  return max > 0 ? max : 4 * 1024 * 1024;
+}
+
+// How fast the healthy clients get each batch and how much the bridge's
+// memory grows are figures: bench/client_faults.py measures them. What is
+// asserted here is that the stalled stream holds nobody back (the healthy
+// clients get a batch while it is still open, with a write timeout far
+// beyond the test), and that it is cut by its byte bound (1 MiB kept by
+// the bridge, docs/reliability.md) once the kernel's buffers are full,
+// not by the timeout.
+TEST_CASE(
+    "client faults: a client that stops reading slows nobody and is cut past "
+    "its byte bound") {
+  constexpr size_t kBridgeBound = 1024 * 1024;
+  constexpr size_t kText = 64 * 1024;
+  constexpr int kPerBatch = 10;
+  constexpr size_t kBatchBytes = kPerBatch * kText;
   MockApiProcess mock;
-  BridgeProcess bridge(mock.base_url(), {"--write-timeout", "1", "--poll-interval", "0.2"});
+  // --write-timeout 60: only the byte bound can cut the stalled stream
+  // within this test.
+  BridgeProcess bridge(mock.base_url(),
+                       {"--write-timeout", "60", "--poll-interval", "0.2"});
   REQUIRE(bridge.port > 0);
   // Tiny receive buffer: the kernel stops accepting its bytes quickly.
   int stalled = RawConnect(bridge.port, 2048);
   REQUIRE(stalled >= 0);
   SendAll(stalled, Get("/events"));
+  REQUIRE(ReadUntil(stalled, ": connected", 5s).find(": connected") !=
+          std::string::npos);
+  // A few healthy clients: each must take in what the stalled one is
+  // handed (several MB), which is slow to parse under the sanitizers.
+  constexpr int kHealthy = 4;
   std::vector<std::unique_ptr<SseClient>> healthy;
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < kHealthy; ++i) {
     healthy.push_back(std::make_unique<SseClient>(bridge.url("/events")));
   }
-  REQUIRE(WaitForMetric(bridge, "notifications_bridge_clients_connected", 21, 10s));
-  long rss_before = ProcStatus(bridge.process->pid(), "VmRSS");
+  for (auto& c : healthy) REQUIRE(c->WaitForOpen(10s));
+  REQUIRE(WaitForMetricEquals(bridge, kConnected, kHealthy + 1, 10s));
 
-  // 300 notifications of ~8 KB: 2.4 MB per client, far more than the
-  // stalled socket's buffers.
+  // Batches of 10 notifications of 64 KB until the stalled stream is cut:
+  // the kernel's send buffer, then the bridge's bound, then one batch
+  // handed to it before the check.
+  const size_t limit = KernelSendBufferMax() + kBridgeBound + 2 * kBatchBytes;
   std::vector<std::string> ids;
-  std::chrono::milliseconds worst{0};
-  for (int batch = 0; batch < 10; ++batch) {
-    auto posted = std::chrono::steady_clock::now();
-    for (int i = 0; i < 30; ++i) {
-      ids.push_back(mock.Post("{\"service\":\"GitHub\",\"group\":\"ops\",\"type\":\"push\",\"text\":\"" +
-                              Big(8000) + "\"}"));
+  size_t handed = 0;
+  size_t handed_at_cut = 0;
+  for (int batch = 0; handed_at_cut == 0 && handed <= limit + kBatchBytes;
+       ++batch) {
+    for (int i = 0; i < kPerBatch; ++i) {
+      ids.push_back(
+          mock.Post("{\"service\":\"GitHub\",\"group\":\"ops\",\"type\":"
+                    "\"push\",\"text\":\"" +
+                    Big(kText) + "\"}"));
+      REQUIRE(!ids.back().empty());
     }
+    handed += kBatchBytes;
+    // A writer waiting on the stalled socket would hold these for 60 s.
     for (auto& c : healthy) REQUIRE(c->WaitFor(ids.size(), 10s).size() == ids.size());
-    worst = std::max(worst, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::steady_clock::now() - posted));
+    const double connected = Metric(bridge, kConnected);
+    // 640 KB behind: the stalled stream is still open, and yet the healthy
+    // ones got the batch.
+    if (batch == 0) CHECK(connected == kHealthy + 1);
+    if (connected == kHealthy) handed_at_cut = handed;
   }
-  long rss_after = ProcStatus(bridge.process->pid(), "VmRSS");
+  MESSAGE("stalled client cut after " << handed_at_cut / 1024
+                                      << " KiB were published for it "
+                                         "(kernel send buffer max "
+                                      << KernelSendBufferMax() / 1024
+                                      << " KiB + bound " << kBridgeBound / 1024
+                                      << " KiB)");
+  CHECK(handed_at_cut > 0);
+  CHECK(handed_at_cut <= limit);
   for (auto& c : healthy) CHECK(Ids(c->WaitFor(ids.size(), 1s)) == ids);
-  // The stalled client is cut after --write-timeout; the others stay.
-  CHECK(WaitForMetric(bridge, "notifications_bridge_clients_connected", 20, 10s));
-  printf("stalled client: 20 healthy clients got each batch of 30 x 8 KB within "
-         "%lld ms (poll interval 200 ms); bridge RSS %ld kB -> %ld kB\n",
-         static_cast<long long>(worst.count()), rss_before, rss_after);
-  CHECK(worst < 3s);
-#if defined(__SANITIZE_ADDRESS__)
-  // ASan keeps freed memory in quarantine (256 MB): RSS says nothing here.
-  MESSAGE("RSS bound not checked under AddressSanitizer");
-#else
-  CHECK(rss_after - rss_before < 20 * 1024);  // Flat: < 20 MB growth.
-#endif
+  // The others stay.
+  CHECK(Metric(bridge, kConnected) == kHealthy);
   close(stalled);
 }
 
-TEST_CASE("client faults: vanished clients free their slot within the heartbeat") {
+// A 60 s heartbeat and nothing posted: nothing is written to the streams,
+// so only noticing the close itself (EPOLLRDHUP, an error on the socket)
+// can free the slots within the 3 s allowed.
+TEST_CASE(
+    "client faults: vanished clients free their slot at once, without waiting "
+    "for a write") {
   MockApiProcess mock;
-  BridgeProcess bridge(mock.base_url(), {"--heartbeat", "1"});
+  BridgeProcess bridge(mock.base_url(), {"--heartbeat", "60"});
   std::vector<int> fds;
   for (int i = 0; i < 10; ++i) {
     int fd = RawConnect(bridge.port);
@@ -141,7 +178,8 @@ TEST_CASE("client faults: vanished clients free their slot within the heartbeat"
     fds.push_back(fd);
   }
   SseClient survivor(bridge.url("/events"));
-  REQUIRE(WaitForMetric(bridge, "notifications_bridge_clients_connected", 11, 5s));
+  REQUIRE(survivor.WaitForOpen(5s));
+  REQUIRE(WaitForMetricEquals(bridge, kConnected, 11, 5s));
   for (size_t i = 0; i < fds.size(); ++i) {
     if (i % 2 == 0) {
       linger l{1, 0};  // Close with RST.
@@ -151,12 +189,8 @@ TEST_CASE("client faults: vanished clients free their slot within the heartbeat"
     }
     close(fds[i]);
   }
-  auto start = std::chrono::steady_clock::now();
-  CHECK(WaitForMetric(bridge, "notifications_bridge_clients_connected", 1, 5s));
-  auto took = std::chrono::steady_clock::now() - start;
-  printf("vanished clients: 10 (5 RST, 5 half-close) freed in %lld ms (heartbeat 1 s)\n",
-         static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
-  CHECK(took < 3s);
+  CHECK(WaitForMetricEquals(bridge, kConnected, 1, 3s));
+  CHECK(Metric(bridge, "notifications_bridge_events_sent_total") == 0);
   // The survivor still gets events.
   std::string id = mock.Post(R"({"service":"GitHub","group":"ops","type":"push","text":"x"})");
   CHECK(Ids(survivor.WaitFor(1, 5s)) == std::vector<std::string>{id});
@@ -228,11 +262,14 @@ TEST_CASE("client faults: a reconnect storm after a restart loses nothing") {
   }
   for (auto& c : clients) CHECK(Ids(c->WaitFor(5, 15s)) == during);
   std::sort(retries.begin(), retries.end());
-  printf("reconnect storm: %d clients resumed without loss; retry spread %lld..%lld ms "
-         "(median %lld); gap fetches %ld\n", kClients,
-         static_cast<long long>(retries.front()), static_cast<long long>(retries.back()),
-         static_cast<long long>(retries[retries.size() / 2]),
-         Metric(*bridge, "notifications_bridge_gap_fetches_total"));
+  printf(
+      "reconnect storm: %d clients resumed without loss; retry spread "
+      "%lld..%lld ms "
+      "(median %lld); gap fetches %.0f\n",
+      kClients, static_cast<long long>(retries.front()),
+      static_cast<long long>(retries.back()),
+      static_cast<long long>(retries[retries.size() / 2]),
+      Metric(*bridge, "notifications_bridge_gap_fetches_total"));
   CHECK(retries.front() >= 3000);
   CHECK(retries.back() <= 5000);
   CHECK(retries.back() - retries.front() >= 1000);  // Spread, not a spike.
@@ -257,7 +294,7 @@ TEST_CASE("client faults: SIGTERM with 1,000 busy streams, some not reading, exi
     SendAll(fd, Get("/events"));
     fds.push_back(fd);
   }
-  REQUIRE(WaitForMetric(bridge, "notifications_bridge_clients_connected", kStreams, 60s));
+  REQUIRE(WaitForMetricEquals(bridge, kConnected, kStreams, 60s));
   long threads = ProcStatus(bridge.process->pid(), "Threads");
   long rss = ProcStatus(bridge.process->pid(), "VmRSS");
   // Busy: notifications still being fanned out when the signal comes.
@@ -472,7 +509,7 @@ TEST_CASE("hostile input: invalid UTF-8 from upstream reaches clients as valid U
   MockApiProcess mock;
   BridgeProcess bridge(mock.base_url());
   SseClient client(bridge.url("/events"));
-  std::this_thread::sleep_for(200ms);
+  REQUIRE(client.WaitForOpen(10s));
   std::string id = mock.Post("{\"service\":\"GitHub\",\"group\":\"ops\",\"type\":\"push\","
                              "\"text\":\"bad \xff\xfe bytes \xc3\"}");
   REQUIRE(!id.empty());
@@ -501,7 +538,7 @@ TEST_CASE("security: the stream token is required and never leaks") {
   CHECK(HttpRequestTo(bridge.url("/events?access_token=wrong")).status == 401);
   SseClient by_query(bridge.url("/events?access_token=s3cr3t-stream"));
   SseClient by_cookie(bridge.url("/events"), {{"Cookie", "a=b; notifications_stream_token=s3cr3t-stream"}});
-  CHECK(WaitForMetric(bridge, "notifications_bridge_clients_connected", 2, 5s));
+  CHECK(WaitForMetricEquals(bridge, kConnected, 2, 5s));
   // The mock requires no token, but the bridge sends it: it must not show.
   std::string everything = HttpRequestTo(bridge.url("/healthz")).body +
                            HttpRequestTo(bridge.url("/metrics")).body;
@@ -530,7 +567,7 @@ TEST_CASE("restarts: the state file resumes exactly where the last run stopped")
   }
   auto bridge = std::make_unique<BridgeProcess>(
       mock.base_url(), std::vector<std::string>{"--state-file", state});
-  REQUIRE(WaitForMetric(*bridge, "notifications_bridge_notifications_published_total", 3, 5s));
+  REQUIRE(WaitForMetricEquals(*bridge, kPublished, 3, 5s));
   bridge->process->Signal(SIGTERM);
   REQUIRE(bridge->process->Wait(5s) == 0);
   std::vector<std::string> second;
@@ -540,9 +577,11 @@ TEST_CASE("restarts: the state file resumes exactly where the last run stopped")
   bridge = std::make_unique<BridgeProcess>(mock.base_url(),
                                            std::vector<std::string>{"--state-file", state});
   // Only the two new ones are published: the old three are not re-streamed.
-  REQUIRE(WaitForMetric(*bridge, "notifications_bridge_notifications_published_total", 2, 5s));
-  std::this_thread::sleep_for(300ms);
-  CHECK(Metric(*bridge, "notifications_bridge_notifications_published_total") == 2);
+  REQUIRE(WaitForMetricEquals(*bridge, kPublished, 2, 5s));
+  // Three more polls could not bring the old ones back either.
+  const double polls = Metric(*bridge, kPolls);
+  REQUIRE(WaitForMetric(*bridge, kPolls, polls + 3, 5s));
+  CHECK(Metric(*bridge, kPublished) == 2);
   SseClient client(bridge->url("/events?backlog=10"));
   CHECK(Ids(client.WaitFor(2, 5s)) == second);
   bridge->process->Signal(SIGTERM);
@@ -558,7 +597,50 @@ TEST_CASE("restarts: the state file resumes exactly where the last run stopped")
   BridgeProcess reset(mock.base_url(), {"--state-file", state, "--reset-state"});
   REQUIRE(reset.port > 0);
   // From the oldest retained: all five.
-  CHECK(WaitForMetric(reset, "notifications_bridge_notifications_published_total", 5, 5s));
+  CHECK(WaitForMetricEquals(reset, kPublished, 5, 5s));
+}
+
+TEST_CASE(
+    "restarts: a state file that cannot be written is counted and logged while "
+    "streaming goes on") {
+  char dir[] = "/tmp/nb-statefile-XXXXXX";
+  REQUIRE(mkdtemp(dir) != nullptr);
+  const std::string state = std::string(dir) + "/cursor";
+  MockApiProcess mock;
+  BridgeProcess bridge(mock.base_url(), {"--state-file", state});
+  REQUIRE(bridge.port > 0);
+  SseClient client(bridge.url("/events"));
+  REQUIRE(client.WaitForOpen(10s));
+  std::vector<std::string> ids = {mock.Post(
+      R"({"service":"GitHub","group":"ops","type":"push","text":"saved"})")};
+  REQUIRE(client.WaitFor(1, 10s).size() == 1);
+  CHECK(WaitUntil([&] { return std::filesystem::exists(state); }, 5s));
+  CHECK(Metric(bridge, "notifications_bridge_state_save_errors_total") == 0);
+
+  // The disk goes away under the bridge: every save fails from now on.
+  std::filesystem::remove_all(dir);
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(mock.Post(
+        R"({"service":"GitHub","group":"ops","type":"push","text":"unsaved"})"));
+  }
+  // Streaming goes on, each failed save is counted and logged.
+  CHECK(Ids(client.WaitFor(4, 10s)) == ids);
+  CHECK(WaitForMetric(bridge, "notifications_bridge_state_save_errors_total", 1,
+                      10s));
+  CHECK(bridge.process->Wait(0ms) == -1);  // Still running.
+  CHECK(HttpRequestTo(bridge.url("/status")).body == "ALIVE");
+  const std::string log = bridge.process->Stderr();
+  CAPTURE(log);
+  const size_t at = log.find(dir);
+  REQUIRE(at != std::string::npos);
+  const std::string line = log.substr(
+      log.rfind('\n', at) + 1, log.find('\n', at) - log.rfind('\n', at) - 1);
+  CHECK(line.find("error") != std::string::npos);
+  CHECK(line.find("state file") != std::string::npos);
+  const std::string more = mock.Post(
+      R"({"service":"GitHub","group":"ops","type":"push","text":"still"})");
+  ids.push_back(more);
+  CHECK(Ids(client.WaitFor(5, 10s)) == ids);
 }
 
 }  // namespace

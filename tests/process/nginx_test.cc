@@ -35,6 +35,7 @@ using testing::RenderNginxTemplate;
 using testing::ReplaceAll;
 using testing::ShippedNginxFile;
 using testing::SseClient;
+using testing::WaitForMetricEquals;
 
 constexpr char kEntryPoint[] = "/notifications";
 
@@ -115,17 +116,20 @@ TEST_CASE("nginx: events pass through the shipped location at once and uncompres
   constexpr double kPollS = 0.5;
   MockApiProcess mock;
   REQUIRE(mock.port > 0);
-  BridgeProcess bridge(mock.base_url(), {"--base-path", kEntryPoint, "--poll-interval", "0.5"});
+  // A 30 s heartbeat: an event held by nginx until the stream's next bytes
+  // would come 30 s late, far beyond the 5 s each one is given below.
+  BridgeProcess bridge(mock.base_url(),
+                       {"--base-path", kEntryPoint, "--poll-interval", "0.5",
+                        "--heartbeat", "30"});
   REQUIRE(bridge.port > 0);
   ShippedProxy nginx(bridge.port, {kIgnoreBridgeHint});
 
   SseClient direct(bridge.url(std::string(kEntryPoint) + "/events"));
   SseClient proxied(nginx.url("/events"), kBrowserHeaders);
-  REQUIRE(WaitConnected(direct, 5s));
-  REQUIRE(WaitConnected(proxied, 5s));
+  REQUIRE(direct.WaitForOpen(5s));
+  REQUIRE(proxied.WaitForOpen(5s));
   CHECK(proxied.header("content-type") == "text/event-stream");
   CHECK(proxied.header("content-encoding") == "");
-  std::this_thread::sleep_for(300ms);
 
   constexpr int kEvents = 8;
   double worst_post_to_proxied_ms = 0;
@@ -148,10 +152,9 @@ TEST_CASE("nginx: events pass through the shipped location at once and uncompres
           << " ms, worst " << worst_post_to_proxied_ms << " ms (poll interval "
           << kPollS * 1000 << " ms); worst extra delay over the direct stream "
           << worst_proxy_extra_ms << " ms");
-  // At most one poll interval plus a small margin; nginx itself adds
-  // next to nothing.
-  CHECK(worst_post_to_proxied_ms < kPollS * 1000 + 400);
-  CHECK(worst_proxy_extra_ms < 100);
+  // Each event reached the proxied client before the next one was posted,
+  // within 5 s, far below the heartbeat: nginx passed it on by itself. How
+  // soon is the figure above, not a bound.
   CHECK(proxied.header("content-encoding") == "");
   auto ids_direct = testing::Ids(direct.WaitFor(kEvents, 10ms));
   CHECK(testing::Ids(proxied.WaitFor(kEvents, 10ms)) == ids_direct);
@@ -188,14 +191,25 @@ TEST_CASE("nginx: gzip off or proxy_buffering off alone keeps events flowing and
   }
   MockApiProcess mock;
   REQUIRE(mock.port > 0);
-  BridgeProcess bridge(mock.base_url(), {"--base-path", kEntryPoint, "--poll-interval", "0.5"});
+  // A 30 s heartbeat: bytes held until the stream's next write would come
+  // far beyond the 3 s each event is given below.
+  BridgeProcess bridge(mock.base_url(),
+                       {"--base-path", kEntryPoint, "--poll-interval", "0.5",
+                        "--heartbeat", "30"});
   REQUIRE(bridge.port > 0);
   ShippedProxy nginx(bridge.port, edits);
   SseClient direct(bridge.url(std::string(kEntryPoint) + "/events"));
   SseClient proxied(nginx.url("/events"), kBrowserHeaders);
-  REQUIRE(WaitConnected(direct, 5s));
+  REQUIRE(direct.WaitForOpen(5s));
+  // nginx's own stream to the bridge is open (so the event will reach
+  // nginx), whatever nginx passes on to its client.
+  REQUIRE(WaitForMetricEquals(bridge, "notifications_bridge_clients_connected",
+                              2, 5s));
   CHECK(WaitConnected(proxied, 2s) == expect_flowing);
-  std::this_thread::sleep_for(300ms);
+  // The opening bytes (compressed or not) are through before counting.
+  if (expect_flowing) {
+    REQUIRE(testing::WaitUntil([&] { return !proxied.raw().empty(); }, 5s));
+  }
   size_t before = proxied.raw().size();
   REQUIRE(!mock.Post(Body("one event")).empty());
   REQUIRE(direct.WaitFor(1, 5s).size() == 1);
@@ -209,7 +223,6 @@ TEST_CASE("nginx: gzip off or proxy_buffering off alone keeps events flowing and
   MESSAGE(what << ": " << outcome << Ms(Clock::now() - at_direct)
           << " ms after the direct stream's" << encoding);
   CHECK(arrived == expect_flowing);
-  if (expect_flowing) CHECK(Ms(Clock::now() - at_direct) < 100);
   CHECK((proxied.header("content-encoding") == "gzip") == expect_gzip);
   if (expect_flowing && !expect_gzip) CHECK(proxied.WaitFor(1, 1s).size() == 1);
 }

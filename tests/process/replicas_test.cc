@@ -26,7 +26,7 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using testing::BridgeProcess;
 using testing::BrowserLikeClient;
-using testing::HttpRequestTo;
+using testing::Metric;
 using testing::MockApiProcess;
 using testing::NginxMissing;
 using testing::NginxProxy;
@@ -39,14 +39,6 @@ constexpr double kPollSeconds = 0.2;
 std::vector<std::string> BridgeArgs() {
   return {"--base-path", kEntryPoint, "--poll-interval",
           "0.2",         "--retry",   "0.3"};
-}
-
-// A counter of the bridge's /metrics, or -1.
-double Metric(const BridgeProcess& bridge, const std::string& name) {
-  auto r = HttpRequestTo(bridge.url(std::string(kEntryPoint) + "/metrics"));
-  size_t at = r.body.find("\n" + name + " ");
-  if (r.status != 200 || at == std::string::npos) return -1;
-  return std::stod(r.body.substr(at + name.size() + 2));
 }
 
 std::string Body(int i) {
@@ -186,7 +178,13 @@ TEST_CASE(
     clients.push_back(
         std::make_unique<BrowserLikeClient>(nginx.url("/events")));
   }
-  std::this_thread::sleep_for(500ms);
+  REQUIRE(testing::WaitUntil(
+      [&] {
+        for (auto& c : clients)
+          if (c->connections() == 0) return false;
+        return true;
+      },
+      10s));
   std::array<double, 3> before{};
   for (size_t i = 0; i < 3; ++i) {
     before[i] = Metric(replicas.at(i), "notifications_bridge_polls_total");

@@ -13,26 +13,10 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BridgeProcess;
 using testing::HttpRequestTo;
+using testing::Metric;
 using testing::MockApiProcess;
 using testing::SseClient;
-
-long long Metric(const BridgeProcess& bridge, const std::string& name) {
-  const std::string text = HttpRequestTo(bridge.url("/metrics")).body;
-  const std::string key = "\nnotifications_bridge_" + name + " ";
-  size_t at = text.find(key);
-  return at == std::string::npos ? -1
-                                 : std::atoll(text.c_str() + at + key.size());
-}
-
-bool WaitUntil(const std::function<bool()>& done,
-               std::chrono::milliseconds timeout) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
+using testing::WaitUntil;
 
 TEST_CASE(
     "upstream faults: a 410 on every poll resets the streams once and /healthz "
@@ -49,10 +33,10 @@ TEST_CASE(
                        {"--poll-interval", "0.1", "--backoff-max", "0.2"});
   SseClient client(bridge.url("/events"));
   REQUIRE(WaitUntil(
-      [&] { return Metric(bridge, "upstream_resets_suppressed_total") >= 5; },
+      [&] { return Metric(bridge, "notifications_bridge_upstream_resets_suppressed_total") >= 5; },
       20s));
-  CHECK(Metric(bridge, "upstream_resets_total") == 1);
-  CHECK(Metric(bridge, "upstream_degraded") == 1);
+  CHECK(Metric(bridge, "notifications_bridge_upstream_resets_total") == 1);
+  CHECK(Metric(bridge, "notifications_bridge_upstream_degraded") == 1);
   auto health = HttpRequestTo(bridge.url("/healthz"));
   CHECK(health.status == 503);
   CHECK(health.body.find("\"status\":\"degraded\"") != std::string::npos);
@@ -64,9 +48,9 @@ TEST_CASE(
   // The incident ends: the next request with the cursor succeeds.
   CHECK(HttpRequestTo(mock.base_url() + "/faults", "DELETE").status == 200);
   REQUIRE(
-      WaitUntil([&] { return Metric(bridge, "upstream_degraded") == 0; }, 10s));
+      WaitUntil([&] { return Metric(bridge, "notifications_bridge_upstream_degraded") == 0; }, 10s));
   CHECK(HttpRequestTo(bridge.url("/healthz")).status == 200);
-  CHECK(Metric(bridge, "upstream_resets_total") == 1);
+  CHECK(Metric(bridge, "notifications_bridge_upstream_resets_total") == 1);
 }
 
 }  // namespace

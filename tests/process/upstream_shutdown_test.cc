@@ -17,31 +17,15 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BridgeProcess;
 using testing::HttpRequestTo;
+using testing::Metric;
 using testing::MockApiProcess;
 using testing::SseClient;
+using testing::WaitUntil;
 
 const char kBody[] =
     R"({"service":"GitHub","group":"ops","type":"push","text":"one"})";
 
 // The value of the sample `name` in the bridge's /metrics, or -1.
-long long Metric(const BridgeProcess& bridge, const std::string& name) {
-  const std::string text = HttpRequestTo(bridge.url("/metrics")).body;
-  const std::string key = "\nnotifications_bridge_" + name + " ";
-  size_t at = text.find(key);
-  return at == std::string::npos ? -1 : std::atoll(text.c_str() + at + key.size());
-}
-
-// Polls `done` (each call is an HTTP request) until it holds or `timeout`.
-bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
-
-// Sends SIGTERM and returns how long the bridge took to exit 0.
 std::chrono::milliseconds Terminate(BridgeProcess& bridge) {
   auto start = std::chrono::steady_clock::now();
   bridge.process->Signal(SIGTERM);
@@ -59,10 +43,10 @@ TEST_CASE("upstream shutdown: SIGTERM during a long-poll held by the API exits 0
   BridgeProcess bridge(mock.base_url(), {"--long-poll", "20"});
   // The first poll brings the notification; the second is then held by the
   // API for up to 20 s, as nothing newer comes.
-  REQUIRE(WaitUntil([&] { return Metric(bridge, "notifications_published_total") == 1; }, 10s));
-  REQUIRE(WaitUntil([&] { return Metric(bridge, "polls_total") >= 2; }, 10s));
+  REQUIRE(WaitUntil([&] { return Metric(bridge, "notifications_bridge_notifications_published_total") == 1; }, 10s));
+  REQUIRE(WaitUntil([&] { return Metric(bridge, "notifications_bridge_polls_total") >= 2; }, 10s));
   std::this_thread::sleep_for(300ms);  // Let it reach the API and be held.
-  CHECK(Metric(bridge, "polls_total") == 2);  // Still that one request.
+  CHECK(Metric(bridge, "notifications_bridge_polls_total") == 2);  // Still that one request.
   CHECK(Terminate(bridge) < 2s);
   CHECK(bridge.process->Stderr().find("error") == std::string::npos);
 }
@@ -71,9 +55,9 @@ TEST_CASE("upstream shutdown: SIGTERM while the API drips a slow page exits 0 wi
   MockApiProcess mock({"--fault-slow", "1", "--fault-slow-seconds", "20"});
   REQUIRE(!mock.Post(kBody).empty());
   BridgeProcess bridge(mock.base_url(), {"--request-timeout", "60"});
-  REQUIRE(WaitUntil([&] { return Metric(bridge, "polls_total") >= 1; }, 10s));
+  REQUIRE(WaitUntil([&] { return Metric(bridge, "notifications_bridge_polls_total") >= 1; }, 10s));
   std::this_thread::sleep_for(300ms);  // The drip has begun.
-  CHECK(Metric(bridge, "notifications_published_total") == 0);
+  CHECK(Metric(bridge, "notifications_bridge_notifications_published_total") == 0);
   CHECK(Terminate(bridge) < 2s);
 }
 
@@ -81,12 +65,12 @@ TEST_CASE("upstream shutdown: SIGTERM during a gap fetch the API delays exits 0 
   // Every request held 30 s: the poller's and the resuming stream's.
   MockApiProcess mock({"--fault-delay", "1", "--fault-delay-seconds", "30"});
   BridgeProcess bridge(mock.base_url(), {"--request-timeout", "60"});
-  REQUIRE(WaitUntil([&] { return Metric(bridge, "polls_total") >= 1; }, 10s));
+  REQUIRE(WaitUntil([&] { return Metric(bridge, "notifications_bridge_polls_total") >= 1; }, 10s));
   // An id older than the (empty) history: its gap is fetched upstream.
   SseClient client(bridge.url("/events"), {{"Last-Event-ID", "1795869554-0000000001"}});
-  REQUIRE(WaitUntil([&] { return Metric(bridge, "gap_fetches_total") >= 1; }, 10s));
+  REQUIRE(WaitUntil([&] { return Metric(bridge, "notifications_bridge_gap_fetches_total") >= 1; }, 10s));
   std::this_thread::sleep_for(300ms);
-  CHECK(Metric(bridge, "gap_fetches_in_flight") == 1);
+  CHECK(Metric(bridge, "notifications_bridge_gap_fetches_in_flight") == 1);
   CHECK(Terminate(bridge) < 2s);
   CHECK(client.WaitForEnd(2s));
 }

@@ -24,7 +24,27 @@ namespace testing {
 
 using namespace std::chrono_literals;
 
-ChildProcess::ChildProcess(std::vector<std::string> argv) {
+ChildProcess::ChildProcess(std::vector<std::string> argv,
+                           std::vector<std::string> env) {
+  // The child's environment, built before fork (only async-signal-safe
+  // calls after it): ours, with `env` replacing variables of its names.
+  std::vector<std::string> environment;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    std::string name = entry.substr(0, entry.find('=') + 1);
+    bool replaced = std::any_of(env.begin(), env.end(), [&](const auto& v) {
+      return v.compare(0, name.size(), name) == 0;
+    });
+    if (!replaced) environment.push_back(entry);
+  }
+  environment.insert(environment.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (std::string& e : environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<char*> args;
+  for (std::string& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+
   int out[2];
   if (pipe(out) != 0) return;
   char tmpl[] = "/tmp/nb-stderr-XXXXXX";
@@ -40,10 +60,7 @@ ChildProcess::ChildProcess(std::vector<std::string> argv) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    std::vector<char*> args;
-    for (std::string& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    execv(args[0], args.data());
+    execve(args[0], args.data(), envp.data());
     _exit(127);
   }
   close(out[1]);
@@ -57,7 +74,16 @@ ChildProcess::~ChildProcess() {
     Wait(5s);
   }
   if (stdout_fd_ >= 0) close(stdout_fd_);
-  if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
+  if (!stderr_path_.empty()) {
+    // The programs are built with the tests' sanitizers: a report in a
+    // child fails the test that ran it, whether or not the test looked.
+    // (Not thrown: this may run while a failed REQUIRE unwinds.)
+    std::string report = SanitizerReportIn(Stderr());
+    if (!report.empty()) {
+      FAIL_CHECK("sanitizer report in a child process:\n" << report);
+    }
+    unlink(stderr_path_.c_str());
+  }
 }
 
 std::string ChildProcess::WaitForLine(const std::string& needle,
@@ -109,16 +135,6 @@ std::string ChildProcess::Stderr() const {
   return s.str();
 }
 
-bool WaitUntil(const std::function<bool()>& done,
-               std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return done();
-}
-
 bool MissingPrerequisite(bool missing, const std::string& what) {
   if (!missing) return false;
   const char* require = std::getenv("NB_REQUIRE_PREREQUISITES");
@@ -134,6 +150,16 @@ bool MissingPrerequisite(bool missing, const std::string& what) {
   return true;
 }
 
+std::string SanitizerReportIn(const std::string& log) {
+  for (const char* marker :
+       {"WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+        "ERROR: LeakSanitizer", "runtime error:"}) {
+    size_t at = log.find(marker);
+    if (at != std::string::npos) return log.substr(at, 4000);
+  }
+  return "";
+}
+
 int PortFromLine(const std::string& line) {
   size_t at = line.find("http://");
   if (at == std::string::npos) return 0;
@@ -142,20 +168,39 @@ int PortFromLine(const std::string& line) {
   return std::atoi(line.c_str() + colon + 1);
 }
 
-MockApiProcess::MockApiProcess(std::vector<std::string> extra_args) {
-  std::vector<std::string> argv = {NB_MOCK_API_EXE, "--port", "0",
-                                   "--log-level", "warn"};
+const char* UpstreamName(Upstream upstream) {
+  return upstream == Upstream::kMock ? "mock" : "independent API";
+}
+
+bool UpstreamMissing(Upstream upstream) {
+  return upstream == Upstream::kIndependent &&
+         MissingPrerequisite(access(NB_PYTHON3_EXE, X_OK) != 0,
+                             "python3 (" NB_PYTHON3_EXE
+                             ") for tests/independent_api/delivery_api.py");
+}
+
+DeliveryApiProcess::DeliveryApiProcess(Upstream u,
+                                       std::vector<std::string> extra_args)
+    : upstream(u) {
+  std::vector<std::string> argv;
+  if (u == Upstream::kMock) {
+    argv = {NB_MOCK_API_EXE, "--port", "0", "--log-level", "warn"};
+  } else {
+    argv = {NB_PYTHON3_EXE,
+            NB_SOURCE_DIR "/tests/independent_api/delivery_api.py", "--port",
+            "0"};
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process = std::make_unique<ChildProcess>(argv);
   port = PortFromLine(process->WaitForLine("listening on", 10s));
 }
 
-std::string MockApiProcess::base_url() const {
+std::string DeliveryApiProcess::base_url() const {
   return "http://127.0.0.1:" + std::to_string(port) + "/delivery";
 }
 
-std::string MockApiProcess::Post(const std::string& json_body,
-                                 const std::string& project) const {
+std::string DeliveryApiProcess::Post(const std::string& json_body,
+                                     const std::string& project) const {
   HttpResult r =
       HttpRequestTo("http://127.0.0.1:" + std::to_string(port) +
                         "/gate/Notification/" + project,
@@ -167,13 +212,28 @@ std::string MockApiProcess::Post(const std::string& json_body,
   return r.body.substr(at, r.body.find('"', at) - at);
 }
 
+long DeliveryApiProcess::RequestsServed() const {
+  if (upstream != Upstream::kIndependent) return -1;
+  HttpResult r = HttpRequestTo("http://127.0.0.1:" + std::to_string(port) +
+                               "/_test/requests");
+  size_t at = r.body.find("\"requests\":");
+  if (r.status != 200 || at == std::string::npos) return -1;
+  return std::atol(r.body.c_str() + at + 11);
+}
+
 BridgeProcess::BridgeProcess(const std::string& delivery_url,
-                             std::vector<std::string> extra_args, int p)
-    : BridgeProcess({"--delivery-url", delivery_url}, std::move(extra_args),
-                    p) {}
+                             std::vector<std::string> extra_args, int p,
+                             std::vector<std::string> env)
+    : BridgeProcess({"--delivery-url", delivery_url}, std::move(extra_args), p,
+                    std::move(env)) {}
 
 BridgeProcess::BridgeProcess(std::vector<std::string> source_args,
-                             std::vector<std::string> extra_args, int p) {
+                             std::vector<std::string> extra_args, int p,
+                             std::vector<std::string> env) {
+  auto base = std::find(extra_args.begin(), extra_args.end(), "--base-path");
+  if (base != extra_args.end() && base + 1 != extra_args.end()) {
+    base_path = *(base + 1);
+  }
   std::vector<std::string> argv = {NB_BRIDGE_EXE};
   argv.insert(argv.end(), source_args.begin(), source_args.end());
   argv.push_back("--listen");
@@ -192,12 +252,48 @@ BridgeProcess::BridgeProcess(std::vector<std::string> source_args,
     }
   }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  process = std::make_unique<ChildProcess>(argv);
+  process = std::make_unique<ChildProcess>(argv, std::move(env));
   port = PortFromLine(process->WaitForLine("listening on", 10s));
 }
 
 std::string BridgeProcess::url(const std::string& path) const {
   return "http://127.0.0.1:" + std::to_string(port) + path;
+}
+
+double MetricIn(const std::string& text, const std::string& name) {
+  const std::string key = name + " ";
+  for (size_t at = text.find(key); at != std::string::npos;
+       at = text.find(key, at + 1)) {
+    if (at == 0 || text[at - 1] == '\n') {
+      return std::strtod(text.c_str() + at + key.size(), nullptr);
+    }
+  }
+  return -1;
+}
+
+double Metric(const BridgeProcess& bridge, const std::string& name) {
+  HttpResult r = HttpRequestTo(bridge.url(bridge.base_path + "/metrics"));
+  return r.status == 200 ? MetricIn(r.body, name) : -1;
+}
+
+bool WaitUntil(const std::function<bool()>& done,
+               std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+bool WaitForMetric(const BridgeProcess& bridge, const std::string& name,
+                   double at_least, std::chrono::milliseconds timeout) {
+  return WaitUntil([&] { return Metric(bridge, name) >= at_least; }, timeout);
+}
+
+bool WaitForMetricEquals(const BridgeProcess& bridge, const std::string& name,
+                         double value, std::chrono::milliseconds timeout) {
+  return WaitUntil([&] { return Metric(bridge, name) == value; }, timeout);
 }
 
 namespace {
@@ -361,15 +457,29 @@ bool SseClient::ended_cleanly() const {
 std::vector<SseParser::Event> SseClient::WaitFor(
     size_t n, std::chrono::milliseconds timeout, const std::string& type) {
   std::unique_lock<std::mutex> lock(mu_);
-  auto matching = [&] {
-    std::vector<SseParser::Event> out;
-    for (const auto& e : events_) {
-      if (e.type == type) out.push_back(e);
-    }
-    return out;
+  // Counted on each wake-up, copied once: events may be large and many.
+  auto count = [&] {
+    return static_cast<size_t>(std::count_if(
+        events_.begin(), events_.end(),
+        [&](const SseParser::Event& e) { return e.type == type; }));
   };
-  cv_.wait_for(lock, timeout, [&] { return ended_ || matching().size() >= n; });
-  return matching();
+  cv_.wait_for(lock, timeout, [&] { return ended_ || count() >= n; });
+  std::vector<SseParser::Event> out;
+  for (const auto& e : events_) {
+    if (e.type == type) out.push_back(e);
+  }
+  return out;
+}
+
+bool SseClient::WaitForOpen(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  // The opening is the first bytes of the body: never search further.
+  auto open = [&] {
+    return std::string_view(raw_).substr(0, 256).find(": connected\n") !=
+           std::string_view::npos;
+  };
+  cv_.wait_for(lock, timeout, [&] { return ended_ || open(); });
+  return open();
 }
 
 bool SseClient::WaitForEnd(std::chrono::milliseconds timeout) {

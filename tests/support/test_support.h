@@ -24,10 +24,15 @@ namespace notifications {
 namespace testing {
 
 // A child process with stdout on a pipe and stderr to a file. Killed
-// (SIGKILL) by the destructor if still running.
+// (SIGKILL) by the destructor if still running; the destructor also fails
+// the current test (without throwing) when the child's stderr holds a
+// sanitizer report (SanitizerReportIn).
 class ChildProcess {
  public:
-  explicit ChildProcess(std::vector<std::string> argv);
+  // `argv[0]` is a path. `env` ("NAME=value" each) is added to the
+  // environment the child inherits, replacing a variable of the same name.
+  explicit ChildProcess(std::vector<std::string> argv,
+                        std::vector<std::string> env = {});
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -50,6 +55,11 @@ class ChildProcess {
   int exit_code_ = -1;
 };
 
+// The first ThreadSanitizer, AddressSanitizer, LeakSanitizer or UBSan
+// report in a process's stderr (up to 4,000 bytes from its first line), or
+// "" when there is none.
+std::string SanitizerReportIn(const std::string& log);
+
 // Port from a line containing "http://HOST:PORT", or 0.
 int PortFromLine(const std::string& line);
 
@@ -60,28 +70,80 @@ int RawConnect(int port, int rcvbuf = 0);
 // Sends all of `data` (stops early if the peer is gone).
 void SendAll(int fd, const std::string& data);
 
-// The mock delivery API as a process on a free port.
-struct MockApiProcess {
-  explicit MockApiProcess(std::vector<std::string> extra_args = {});
+// Which implementation of docs/delivery-api.md a test runs upstream of
+// the bridge:
+//   kMock         notifications-mock-api (C++, shares the bridge's JSON
+//                 writer and parser);
+//   kIndependent  tests/independent_api/delivery_api.py, written from the
+//                 document alone in Python (its own JSON, PHP-style
+//                 escapes, decimal-counter ids "9" < "10", microsecond
+//                 times), so that a test passing against both shows the
+//                 bridge follows the contract and not only its own mock.
+// Both take --retention N, --overlap N and --fixtures FILE, and have the
+// gate (POST /gate/Notification/{project}).
+enum class Upstream { kMock, kIndependent };
+const char* UpstreamName(Upstream upstream);  // "mock", "independent API"
+
+// The skip policy (MissingPrerequisite) for kIndependent: true when the
+// test must stop because python3 is missing. Always false for kMock.
+bool UpstreamMissing(Upstream upstream);
+
+// A delivery API as a process on a free port.
+struct DeliveryApiProcess {
+  explicit DeliveryApiProcess(Upstream upstream,
+                              std::vector<std::string> extra_args = {});
+  Upstream upstream;
   std::unique_ptr<ChildProcess> process;
   int port = 0;
   std::string base_url() const;  // http://127.0.0.1:PORT/delivery
   // POSTs to the gate; returns the assigned id ("" on failure).
   std::string Post(const std::string& json_body,
                    const std::string& project = "Nasqueron") const;
+  // GET {base}/notifications requests the API answered so far, counted by
+  // the API itself (kIndependent only; -1 for the mock).
+  long RequestsServed() const;
 };
 
-// The bridge as a process. `args` come after the ones it always needs.
+// The mock delivery API (notifications-mock-api) as a process.
+struct MockApiProcess : DeliveryApiProcess {
+  explicit MockApiProcess(std::vector<std::string> extra_args = {})
+      : DeliveryApiProcess(Upstream::kMock, std::move(extra_args)) {}
+};
+
+// The bridge as a process. `args` come after the ones it always needs;
+// `env` ("NAME=value") is added to its environment.
 struct BridgeProcess {
   BridgeProcess(const std::string& delivery_url,
-                std::vector<std::string> extra_args = {}, int port = 0);
+                std::vector<std::string> extra_args = {}, int port = 0,
+                std::vector<std::string> env = {});
   // With another source than --delivery-url, e.g. {"--amqp-url", ...}.
   BridgeProcess(std::vector<std::string> source_args,
-                std::vector<std::string> extra_args, int port);
+                std::vector<std::string> extra_args, int port,
+                std::vector<std::string> env = {});
   std::unique_ptr<ChildProcess> process;
   int port = 0;
+  std::string base_path;  // From --base-path, "" without.
   std::string url(const std::string& path) const;
 };
+
+// The value of the sample `name` in Prometheus text: the whole name as
+// /metrics shows it, labels included (`notifications_bridge_polls_total`,
+// `notifications_bridge_poll_errors_total{kind="gone"}`); -1 when absent.
+double MetricIn(const std::string& text, const std::string& name);
+// The same, read from the bridge's /metrics (under its base path) now;
+// -1 when absent or when /metrics does not answer 200.
+double Metric(const BridgeProcess& bridge, const std::string& name);
+// Polls /metrics until `name` is at least `at_least` (true), or `timeout`
+// (false): the wait before posting or asserting, instead of a sleep.
+bool WaitForMetric(const BridgeProcess& bridge, const std::string& name,
+                   double at_least, std::chrono::milliseconds timeout);
+// The same until `name` equals `value` (a gauge going down, e.g.
+// notifications_bridge_clients_connected after clients left).
+bool WaitForMetricEquals(const BridgeProcess& bridge, const std::string& name,
+                         double value, std::chrono::milliseconds timeout);
+// Polls `done` every 10 ms until it holds (true) or `timeout` (false).
+bool WaitUntil(const std::function<bool()>& done,
+               std::chrono::milliseconds timeout);
 
 struct HttpResult {
   int status = 0;
@@ -106,11 +168,6 @@ HttpResult HttpRequestTo(const std::string& url,
 // Returns false when `missing` is false. Never passes silently.
 bool MissingPrerequisite(bool missing, const std::string& what);
 
-// Polls `done` every 20 ms until it is true (true) or `timeout` passes
-// (false, after one last try).
-bool WaitUntil(const std::function<bool()>& done,
-               std::chrono::milliseconds timeout);
-
 // A real SSE client on its own thread. Connects at construction.
 class SseClient {
  public:
@@ -125,6 +182,11 @@ class SseClient {
   std::vector<SseParser::Event> WaitFor(
       size_t n, std::chrono::milliseconds timeout,
       const std::string& type = "notification");
+  // Waits until the stream's opening arrived (its `: connected` comment,
+  // docs/events.md): from then on the bridge delivers to this stream
+  // every notification it publishes. False on timeout or if the response
+  // ended without it.
+  bool WaitForOpen(std::chrono::milliseconds timeout);
   // Waits until the response ended (server closed it).
   bool WaitForEnd(std::chrono::milliseconds timeout);
   // After the end: curl's result for the transfer (CURLE_OK = 0 when the
