@@ -4,16 +4,10 @@
 #include <string_view>
 
 #include "amqp_client.h"
+#include "url_encoding.h"
 
 namespace notifications {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // Percent-decodes `in`; false on a malformed escape or a decoded control
 // character (which no user or vhost name needs, and which could forge log
@@ -24,8 +18,8 @@ bool PercentDecode(std::string_view in, std::string* out) {
     char c = in[i];
     if (c == '%') {
       if (i + 2 >= in.size()) return false;
-      int hi = HexValue(in[i + 1]);
-      int lo = HexValue(in[i + 2]);
+      int hi = HexDigitValue(in[i + 1]);
+      int lo = HexDigitValue(in[i + 2]);
       if (hi < 0 || lo < 0) return false;
       c = static_cast<char>(hi * 16 + lo);
       i += 2;

@@ -1,4 +1,5 @@
 #include "http_request.h"
+#include "url_encoding.h"
 
 #include <algorithm>
 
@@ -72,13 +73,6 @@ void ForEachListElement(std::string_view value, Fn fn) {
   }
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Bytes allowed in a request-target: visible ASCII except '#' (a fragment
 // is never sent) and nothing outside it (no space, control or 8-bit byte).
 bool IsTargetByte(char c) {
@@ -118,8 +112,8 @@ Result<std::string> PercentDecodeStrict(std::string_view text) {
       out.push_back(text[i]);
       continue;
     }
-    int hi = i + 2 < text.size() ? HexValue(text[i + 1]) : -1;
-    int lo = i + 2 < text.size() ? HexValue(text[i + 2]) : -1;
+    int hi = i + 2 < text.size() ? HexDigitValue(text[i + 1]) : -1;
+    int lo = i + 2 < text.size() ? HexDigitValue(text[i + 2]) : -1;
     if (hi < 0 || lo < 0) {
       return Status::InvalidArgument("bad percent-escape in the path");
     }

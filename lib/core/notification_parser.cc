@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "utf8.h"
+#include "url_encoding.h"
 
 namespace notifications {
 namespace {
@@ -86,19 +87,12 @@ struct PageScan {
   std::map<size_t, std::string> bad_items;
 };
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // The 4 hex digits at s[i..i+4), or -1.
 long Hex4(std::string_view s, size_t i) {
   if (i + 4 > s.size()) return -1;
   long v = 0;
   for (size_t k = 0; k < 4; ++k) {
-    int h = HexDigit(s[i + k]);
+    int h = HexDigitValue(s[i + k]);
     if (h < 0) return -1;
     v = v * 16 + h;
   }

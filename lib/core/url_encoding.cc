@@ -35,4 +35,11 @@ void AppendQueryParameter(std::string& query, std::string_view name,
   query += PercentEncode(value);
 }
 
+int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 }  // namespace notifications

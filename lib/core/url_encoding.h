@@ -21,4 +21,8 @@ std::string PercentEncode(std::string_view s);
 void AppendQueryParameter(std::string& query, std::string_view name,
                           std::string_view value);
 
+// The value of one hex digit ('0'-'9', 'a'-'f', 'A'-'F'), or -1: what every
+// percent-decoder and \uXXXX reader of the programs uses.
+int HexDigitValue(char c);
+
 }  // namespace notifications

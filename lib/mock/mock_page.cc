@@ -3,18 +3,12 @@
 #include <algorithm>
 
 #include "notification_json.h"
+#include "url_encoding.h"
 
 namespace notifications {
 namespace {
 
 bool IsPrintableAscii(char c) { return c >= 0x21 && c <= 0x7e; }
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // A whole number of at most 9 digits within [min, max].
 bool ParseCount(const std::string& text, size_t min, size_t max,
@@ -51,10 +45,10 @@ size_t CountQueryParameter(const std::string& target, const std::string& name) {
     std::string key;
     for (size_t i = begin; i < equals; ++i) {
       char c = target[i];
-      if (c == '%' && i + 2 < equals && HexValue(target[i + 1]) >= 0 &&
-          HexValue(target[i + 2]) >= 0) {
-        key += static_cast<char>(HexValue(target[i + 1]) * 16 +
-                                 HexValue(target[i + 2]));
+      if (c == '%' && i + 2 < equals && HexDigitValue(target[i + 1]) >= 0 &&
+          HexDigitValue(target[i + 2]) >= 0) {
+        key += static_cast<char>(HexDigitValue(target[i + 1]) * 16 +
+                                 HexDigitValue(target[i + 2]));
         i += 2;
       } else {
         key += c == '+' ? ' ' : c;
