@@ -243,6 +243,7 @@ AmqpStatus AmqpSource::Handle(std::vector<AmqpDelivery>& batch) {
   AmqpStatus error;
   uint64_t last_tag = 0;
   size_t skipped = 0, duplicates = 0;
+  std::string last_skipped_id, last_skipped_reason;
   std::optional<int64_t> offset = LastOffset();
   std::string cursor;
   {
@@ -307,6 +308,11 @@ AmqpStatus AmqpSource::Handle(std::vector<AmqpDelivery>& batch) {
     }
     if (!problem.empty()) {
       ++skipped;
+      if (d.body.size() > options_.max_message_bytes) {
+        metrics_.skipped_too_large.fetch_add(1, std::memory_order_relaxed);
+      }
+      last_skipped_id = stream_mode() ? id : "";
+      last_skipped_reason = problem;
       logger_.Warn("amqp: skipped a message that is not a notification (" +
                    (stream_mode() ? "offset " + id
                                   : "routing key " + Quote(d.routing_key)) +
@@ -324,12 +330,21 @@ AmqpStatus AmqpSource::Handle(std::vector<AmqpDelivery>& batch) {
     n.time = FormatRfc3339(d.timestamp ? *d.timestamp * 1000 : now_ms);
     fresh.push_back(std::move(n));
   }
+  // Counted before the batch reaches the streams: whoever sees a later
+  // notification sees the skipped ones counted.
+  metrics_.duplicates_dropped.fetch_add(duplicates, std::memory_order_relaxed);
+  metrics_.amqp_skipped.fetch_add(skipped, std::memory_order_relaxed);
+  if (skipped > 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_.skipped += skipped;
+    state_.last_skipped_id = last_skipped_id;
+    state_.last_skipped_reason = last_skipped_reason;
+    state_.last_skipped_ms = now_ms;
+  }
   size_t published = fresh.size();
   if (!fresh.empty()) hub_.Publish(std::move(fresh));
   metrics_.notifications_published.fetch_add(published,
                                              std::memory_order_relaxed);
-  metrics_.duplicates_dropped.fetch_add(duplicates, std::memory_order_relaxed);
-  metrics_.amqp_skipped.fetch_add(skipped, std::memory_order_relaxed);
   if (offset) metrics_.amqp_offset.store(*offset);
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -227,6 +227,12 @@ TEST_CASE(
   CHECK(rig.Logged("offset 1): body is not valid JSON"));
   CHECK(rig.Logged("offset 2): missing required field \"project\""));
   CHECK(rig.Logged("offset 4): body of"));
+  // /healthz shows them as it does for the polling source.
+  CHECK(rig.metrics.skipped_too_large == 1);
+  CHECK(source.State().skipped == 4);
+  CHECK(source.State().last_skipped_id == "4");
+  CHECK(source.State().last_skipped_reason.rfind("body of", 0) == 0);
+  CHECK(source.State().last_skipped_ms > 0);
   // A skipped last message still moves the cursor past it.
   rig.broker.AddToStream("{}");
   REQUIRE(source.Pump().ok());
