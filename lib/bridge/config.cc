@@ -26,7 +26,7 @@ const std::string kEnv = "NOTIFICATIONS_BRIDGE_";
 struct RawFlags {
   double poll_interval = 5, connect_timeout = 5, request_timeout = 30,
          backoff_initial = 1, backoff_max = 60, heartbeat = 15, retry = 3,
-         busy_retry = 30, write_timeout = 5;
+         busy_retry = 30, write_timeout = 5, head_timeout = 10;
   int long_poll = 0;
   std::string listen = "127.0.0.1:8080";
   std::string token_file, stream_token_file;
@@ -159,6 +159,20 @@ void AddServerOptions(CLI::App& app, BridgeConfig& c, RawFlags& f) {
                  "before it is dropped")
       ->envname(kEnv + "WRITE_TIMEOUT")
       ->transform(SecondsIn(0.1, 600))
+      ->capture_default_str();
+  app.add_option("--head-timeout", f.head_timeout,
+                 "Seconds a connection has to send a whole request head (and "
+                 "an idle keep-alive connection its next one); then 408 and "
+                 "closed")
+      ->envname(kEnv + "HEAD_TIMEOUT")
+      ->transform(SecondsIn(1, 600))
+      ->capture_default_str();
+  app.add_option("--max-handshakes", c.max_handshakes,
+                 "Connections that are not streams (sending a request, idle "
+                 "between two, being answered) held at once; at the cap each "
+                 "new one closes the oldest")
+      ->envname(kEnv + "MAX_HANDSHAKES")
+      ->transform(WholeNumberIn(16, 100000))
       ->capture_default_str();
   app.add_option("--stream-threads", c.stream_threads,
                  "Threads writing the event streams (each serves its share in "
@@ -346,6 +360,7 @@ Status CheckAndFill(const RawFlags& f, BridgeCommandLine& cli) {
   c.backoff_max = SecondsToMillis(f.backoff_max);
   c.retry = SecondsToMillis(f.retry);
   c.write_timeout = SecondsToMillis(f.write_timeout);
+  c.head_timeout = SecondsToMillis(f.head_timeout);
   c.busy_retry = SecondsToMillis(f.busy_retry);
   return Status::Ok();
 }

@@ -57,6 +57,12 @@ struct BridgeConfig {
   size_t max_clients = 1000;                      // --max-clients
   std::chrono::milliseconds busy_retry{30000};    // --busy-retry, s
   std::chrono::milliseconds write_timeout{5000};  // --write-timeout, s
+  // --head-timeout: time a connection has to send a whole request head
+  // (and an idle keep-alive connection to send its next one); past it 408.
+  std::chrono::milliseconds head_timeout{10000};  // s
+  // --max-handshakes: connections that are not streams held at once; at
+  // the cap each new one closes the oldest.
+  size_t max_handshakes = 1024;
   size_t stream_threads = 0;  // --stream-threads; 0 = one per core (<= 8)
   std::vector<std::string> allow_origins;   // --allow-origin
   bool raw_content = false;                 // --raw-content

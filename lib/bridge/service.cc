@@ -54,6 +54,8 @@ ServerOptions MakeServerOptions(const BridgeConfig& c) {
   o.heartbeat = c.heartbeat;
   o.retry = c.retry;
   o.write_timeout = c.write_timeout;
+  o.head_timeout = c.head_timeout;
+  o.max_handshakes = c.max_handshakes;
   o.stream_threads = c.stream_threads;
   o.stream_token = c.stream_token;
   o.busy_retry = c.busy_retry;

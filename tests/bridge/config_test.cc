@@ -224,6 +224,9 @@ constexpr NumericFlag kNumericFlags[] = {
     {"--busy-retry", "NOTIFICATIONS_BRIDGE_BUSY_RETRY"},
     {"--write-timeout", "NOTIFICATIONS_BRIDGE_WRITE_TIMEOUT"},
     {"--stream-threads", "NOTIFICATIONS_BRIDGE_STREAM_THREADS"},
+    {"--head-timeout", "NOTIFICATIONS_BRIDGE_HEAD_TIMEOUT"},
+    {"--max-handshakes", "NOTIFICATIONS_BRIDGE_MAX_HANDSHAKES"},
+    {"--amqp-heartbeat", "NOTIFICATIONS_BRIDGE_AMQP_HEARTBEAT"},
 };
 constexpr const char* kBadNumbers[] = {
     "nan", "NaN", "inf",  "-inf", "1e400", "99999999999999999999",

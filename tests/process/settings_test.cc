@@ -4,6 +4,8 @@
 // retry given to streams refused at --max-clients, the page's security
 // headers.
 #include <doctest/doctest.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -205,6 +207,56 @@ TEST_CASE(
     CHECK(csp["object-src"] == std::vector<std::string>{"'none'"});
     CHECK(csp["frame-ancestors"] == std::vector<std::string>{"'self'"});
   }
+}
+
+// Everything `fd` receives until the peer closes or `timeout` passes.
+std::string ReadUntilClosed(int fd, std::chrono::milliseconds timeout) {
+  std::string got;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    char buf[4096];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got;
+}
+
+TEST_CASE(
+    "settings: --head-timeout bounds the time to send a request head, "
+    "--max-handshakes the connections sending one") {
+  MockApiProcess mock;
+  BridgeProcess bridge(mock.base_url(),
+                       {"--head-timeout", "1", "--max-handshakes", "16"});
+  REQUIRE(bridge.port > 0);
+  // A head sent one byte a while: 408 after 1 s (the default is 10 s),
+  // whatever the pace.
+  int slow = testing::RawConnect(bridge.port);
+  REQUIRE(slow >= 0);
+  testing::SendAll(slow, "GET /events HTTP/1.1\r\n");
+  std::string answer = ReadUntilClosed(slow, 6s);
+  close(slow);
+  CHECK(answer.rfind("HTTP/1.1 408", 0) == 0);
+  // 24 connections holding half a head: the 8 oldest make room, /status
+  // still answers.
+  std::vector<int> fds;
+  for (int i = 0; i < 24; ++i) {
+    int fd = testing::RawConnect(bridge.port);
+    REQUIRE(fd >= 0);
+    testing::SendAll(fd, "GET /status HTTP/1.1\r\nHost: x\r\n");
+    fds.push_back(fd);
+  }
+  CHECK(WaitUntil(
+      [&] {
+        return Metric(bridge, "notifications_bridge_http_handshakes_evicted_"
+                              "total") >= 8;
+      },
+      5s));
+  CHECK(HttpRequestTo(bridge.url("/status")).body == "ALIVE");
+  CHECK(Metric(bridge, "notifications_bridge_http_handshakes") <= 16);
+  for (int fd : fds) close(fd);
 }
 
 }  // namespace

@@ -4,7 +4,7 @@ namespace notifications {
 
 namespace {
 
-constexpr int kRefusedCodes[] = {400, 408, 413, 414, 431, 505};
+constexpr int kRefusedCodes[] = {400, 408, 414, 431, 505};
 
 void Block(std::string* out, const char* name, const char* type,
            const char* help) {

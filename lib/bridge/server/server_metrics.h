@@ -15,7 +15,7 @@ namespace notifications {
 
 // Statuses the server answers by itself when a request is refused before
 // any route sees it (malformed, too large, too slow).
-enum class RefusedStatus { k400, k408, k413, k414, k431, k505, kCount };
+enum class RefusedStatus { k400, k408, k414, k431, k505, kCount };
 
 struct ServerMetricsSnapshot {
   uint64_t requests = 0;  // Request heads read completely.
