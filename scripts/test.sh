@@ -14,7 +14,9 @@ quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 jobs="$(nproc)"
 
-step() { printf '\n=== %s\n' "$*"; }
+started=$SECONDS
+# Each step with the minutes and seconds since the start (CI's budget).
+step() { printf '\n=== [%dm%02ds] %s\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*"; }
 
 step "Dependencies"
 scripts/install-deps.sh --lists build test package
@@ -63,4 +65,4 @@ if [ "$quick" = 0 ]; then
 fi
 
 echo
-echo "All tests passed."
+echo "All tests passed in $(((SECONDS - started) / 60))m$(((SECONDS - started) % 60))s."
