@@ -215,7 +215,8 @@ http {
 $(nginx_temp_paths "$dir")
   include $dir/http.conf;
   server {
-    listen 127.0.0.1:$NGINX_PORT;
+    # nginx listens with a backlog of 511 by default: a storm overflows it.
+    listen 127.0.0.1:$NGINX_PORT backlog=4096;
     include $dir/server.conf;
   }
 }
