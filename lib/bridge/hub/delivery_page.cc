@@ -62,7 +62,8 @@ Result<DeliveryQuery> ParseDeliveryQuery(
 
 DeliveryAnswer RenderDeliveryPage(const EventHub::Snapshot& snapshot,
                                   const DeliveryQuery& query,
-                                  bool include_raw_content) {
+                                  bool include_raw_content,
+                                  size_t max_page_bytes) {
   DeliveryAnswer answer;
   const std::vector<HubEventPtr>& history = snapshot.history;
   size_t start = 0;
@@ -85,12 +86,15 @@ DeliveryAnswer RenderDeliveryPage(const EventHub::Snapshot& snapshot,
                          }) -
         history.begin());
   }
-  size_t end = std::min(history.size(), start + query.limit);
+  const size_t last = std::min(history.size(), start + query.limit);
   std::vector<Notification> items;
-  items.reserve(end - start);
-  for (size_t i = start; i < end; ++i) {
-    items.push_back(history[i]->notification);
-    if (!include_raw_content) items.back().raw_content.reset();
+  size_t end = start, bytes = 0;
+  for (; end < last; ++end) {
+    Notification n = history[end]->notification;
+    if (!include_raw_content) n.raw_content.reset();
+    bytes += n.ByteSize();
+    if (!items.empty() && bytes > max_page_bytes) break;
+    items.push_back(std::move(n));
   }
   std::string cursor =
       items.empty() ? query.after.value_or("") : items.back().id;

@@ -57,11 +57,19 @@ struct DeliveryAnswer {
   bool empty = false;  // 200 without notification: a long-poll may hold it.
 };
 
+// What a page holds at most, about (the notifications' text, before JSON
+// escaping): a page stops before the notification that would pass it (one
+// is always given, however large) and says `more`. Every answer is built
+// for its request, so this bounds what one slow caller makes the server
+// hold, as the 1 MiB bound does for a stream.
+inline constexpr size_t kDefaultDeliveryPageBytes = 256 * 1024;
+
 // The answer to `query` from `snapshot` (EventHub::TakeSnapshot()). Items
 // carry rawContent only when `include_raw_content`.
-DeliveryAnswer RenderDeliveryPage(const EventHub::Snapshot& snapshot,
-                                  const DeliveryQuery& query,
-                                  bool include_raw_content);
+DeliveryAnswer RenderDeliveryPage(
+    const EventHub::Snapshot& snapshot, const DeliveryQuery& query,
+    bool include_raw_content,
+    size_t max_page_bytes = kDefaultDeliveryPageBytes);
 
 // The answer to GET {base}/status: "ALIVE", text/plain.
 inline constexpr const char* kDeliveryStatusBody = "ALIVE";

@@ -136,6 +136,35 @@ TEST_CASE(
             .body.find("\"rawContent\":null") != std::string::npos);
 }
 
+TEST_CASE(
+    "delivery page: bounded in bytes whatever the limit, one notification "
+    "always given") {
+  EventHub hub(100, false);
+  std::vector<Notification> batch;
+  for (int i = 1; i <= 10; ++i) {
+    Notification n = SampleNotification(std::to_string(i));
+    n.text = std::string(100 * 1024, 'x');
+    batch.push_back(n);
+  }
+  hub.Publish(std::move(batch));
+  // Before: limit=1000 built a page of every retained notification (4 MB
+  // per request with a history of large ones, held for a slow caller).
+  DeliveryAnswer a =
+      RenderDeliveryPage(hub.TakeSnapshot(), Query(std::nullopt, 1000), false);
+  CHECK(a.status == 200);
+  CHECK(a.body.size() < 300 * 1024);
+  CHECK(a.body.find("\"cursor\":\"2\"") != std::string::npos);
+  CHECK(a.body.find("\"more\":true") != std::string::npos);
+  // The caller goes on from the cursor and gets the rest, page by page.
+  a = RenderDeliveryPage(hub.TakeSnapshot(), Query("2", 1000), false);
+  CHECK(a.body.find("\"cursor\":\"4\"") != std::string::npos);
+  // One notification larger than the bound is still given, alone.
+  a = RenderDeliveryPage(hub.TakeSnapshot(), Query(std::nullopt, 1000), false,
+                         1000);
+  CHECK(a.body.find("\"cursor\":\"1\"") != std::string::npos);
+  CHECK(a.body.find("\"more\":true") != std::string::npos);
+}
+
 TEST_CASE("delivery query: parameters as the contract defines them") {
   DeliveryQuery q =
       ParseDeliveryQuery(
