@@ -4,6 +4,8 @@
 // first bridge polls the mock; tests/amqp/broker_test.cc chains from
 // RabbitMQ.
 #include <doctest/doctest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "temp_file.h"
 #include "test_support.h"
@@ -16,6 +18,7 @@ using testing::BridgeProcess;
 using testing::BrowserLikeClient;
 using testing::HttpRequestTo;
 using testing::HttpResult;
+using testing::Metric;
 using testing::MockApiProcess;
 using testing::TempFile;
 
@@ -61,7 +64,8 @@ TEST_CASE("chain: the served delivery API speaks the contract") {
   MockApiProcess mock;
   BridgeProcess bridge(mock.base_url(),
                        {"--serve-delivery-api", "--poll-interval", "0.1",
-                        "--history", "5"});
+                        "--history", "5", "--allow-origin",
+                        "https://infra.nasqueron.org"});
   REQUIRE(bridge.port > 0);
   std::vector<std::string> ids;
   for (int i = 0; i < 8; ++i) ids.push_back(mock.Post(Push(i)));
@@ -77,6 +81,15 @@ TEST_CASE("chain: the served delivery API speaks the contract") {
   HttpResult status = HttpRequestTo(base + "/status");
   CHECK(status.status == 200);
   CHECK(status.body == "ALIVE");
+  // The common fields of every route: nosniff, and CORS for allowed
+  // origins (before, the added routes dropped them).
+  CHECK(status.headers["x-content-type-options"] == "nosniff");
+  HttpResult cross = HttpRequestTo(
+      base + "/notifications", "GET", {{"Origin", "https://infra.nasqueron.org"}});
+  CHECK(cross.headers["access-control-allow-origin"] ==
+        "https://infra.nasqueron.org");
+  CHECK(cross.headers["vary"] == "Origin");
+  CHECK(cross.headers["x-content-type-options"] == "nosniff");
 
   // The history holds the last 5: a page from the oldest retained.
   HttpResult page = HttpRequestTo(base + "/notifications?limit=2");
@@ -150,6 +163,51 @@ TEST_CASE(
         return h.status == 503 && h.body.find("401") != std::string::npos;
       },
       10s));
+}
+
+TEST_CASE(
+    "chain: long-polls are capped over the whole server (--max-clients), "
+    "not per event loop") {
+  MockApiProcess mock;
+  // 4 loops: before, each held at most a quarter of the cap (25 here), and
+  // connections are not spread evenly, so most of 90 were answered at once.
+  BridgeProcess bridge(mock.base_url(),
+                       {"--serve-delivery-api", "--poll-interval", "0.1",
+                        "--max-clients", "100", "--stream-threads", "4"});
+  REQUIRE(bridge.port > 0);
+  const std::string first = mock.Post(Push(0));
+  REQUIRE(testing::WaitForMetric(
+      bridge, "notifications_bridge_notifications_published_total", 1, 10s));
+  std::vector<int> fds;
+  for (int i = 0; i < 90; ++i) {
+    int fd = testing::RawConnect(bridge.port);
+    REQUIRE(fd >= 0);
+    testing::SendAll(fd, "GET /delivery/notifications?wait=60&after=" + first +
+                             " HTTP/1.1\r\nHost: x\r\n\r\n");
+    fds.push_back(fd);
+  }
+  CHECK(testing::WaitUntil(
+      [&] {
+        return Metric(bridge, "notifications_bridge_requests_parked") == 90;
+      },
+      10s));
+  // All of them answered with the next notification.
+  const std::string next = mock.Post(Push(1));
+  size_t answered = 0;
+  for (int fd : fds) {
+    std::string got;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (got.find("\"cursor\"") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      char buf[4096];
+      ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    if (got.find("\"id\":\"" + next + "\"") != std::string::npos) ++answered;
+    close(fd);
+  }
+  CHECK(answered == 90);
 }
 
 }  // namespace

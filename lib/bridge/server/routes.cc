@@ -45,6 +45,59 @@ HttpReply WithFields(HttpReply r, const HeaderFields& fields) {
   return r;
 }
 
+
+// The exchange a route added with Add() answers through: every answer, now
+// or later (after Park or RunBlocking), carries the common fields (nosniff,
+// CORS) as the built-in routes' do.
+class WithCommonFields final : public HttpExchange {
+ public:
+  WithCommonFields(HttpExchange& inner, HeaderFields fields)
+      : inner_(inner), fields_(std::move(fields)) {}
+
+  const HttpRequestHead& request() const override { return inner_.request(); }
+  std::string peer() const override { return inner_.peer(); }
+  void Respond(HttpReply response) override {
+    response.fields.insert(response.fields.begin(), fields_.begin(),
+                           fields_.end());
+    inner_.Respond(std::move(response));
+  }
+  void StartStream(HeaderFields fields,
+                   std::unique_ptr<StreamSession> session) override {
+    fields.insert(fields.begin(), fields_.begin(), fields_.end());
+    inner_.StartStream(std::move(fields), std::move(session));
+  }
+  void HoldClientSlot() override { inner_.HoldClientSlot(); }
+  void RunBlocking(std::function<Continuation()> work,
+                   Continuation on_cancel) override {
+    HeaderFields f = fields_;
+    inner_.RunBlocking(
+        [work = std::move(work), f]() -> Continuation {
+          Continuation next = work();
+          if (!next) return next;
+          return [next = std::move(next), f](HttpExchange& later) {
+            WithCommonFields wrapped(later, f);
+            next(wrapped);
+          };
+        },
+        [on_cancel = std::move(on_cancel), f](HttpExchange& later) {
+          WithCommonFields wrapped(later, f);
+          on_cancel(wrapped);
+        });
+  }
+  bool Park(std::chrono::milliseconds timeout,
+            std::function<bool(HttpExchange&, Wake)> on_wake) override {
+    return inner_.Park(timeout, [on_wake = std::move(on_wake), f = fields_](
+                                    HttpExchange& later, Wake why) {
+      WithCommonFields wrapped(later, f);
+      return on_wake(wrapped, why);
+    });
+  }
+
+ private:
+  HttpExchange& inner_;
+  const HeaderFields fields_;
+};
+
 }  // namespace
 
 HttpReply HttpReply::Text(int status, std::string content_type,
@@ -237,7 +290,10 @@ void BridgeRoutes::Handle(HttpExchange& ex) {
         fields));
   }
   auto extra = extra_.find(path);
-  if (extra != extra_.end()) return extra->second(ex);
+  if (extra != extra_.end()) {
+    WithCommonFields common(ex, std::move(fields));
+    return extra->second(common);
+  }
   HandleStatic(ex, path, std::move(fields));
 }
 
@@ -325,6 +381,7 @@ void BridgeRoutes::HandleEvents(HttpExchange& ex, HeaderFields fields) {
     HttpReply r;
     r.fields = std::move(fields);
     r.fields.emplace_back("Content-Type", "text/event-stream");
+    r.stream_head = true;  // The GET's head: no length, chunked, close.
     return ex.Respond(std::move(r));
   }
 
