@@ -21,7 +21,14 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   CurlGlobal curl;
-  EnsureDescriptorLimit(cli.config.max_clients, "--max-clients", &cli.warnings);
+  // One descriptor per stream, per connection in its handshake and, when
+  // the delivery API is served, per parked long-poll (capped at
+  // --max-clients too).
+  const BridgeConfig& c = cli.config;
+  EnsureDescriptorLimit(
+      c.max_clients + c.max_handshakes +
+          (c.amqp.serve_delivery_api ? c.max_clients : 0),
+      "--max-clients and --max-handshakes", &cli.warnings);
   Logger logger(cli.config.log_level, cli.config.log_format);
   for (const std::string& warning : cli.warnings) logger.Warn(warning);
   Result<std::unique_ptr<BridgeService>> created =

@@ -44,6 +44,10 @@ struct HttpReply {
   std::shared_ptr<const std::string> body;
   // Close the connection once this answer is written.
   bool close = false;
+  // The head of what GET would stream (HEAD of /events): no Content-Length
+  // (its length is not known), the framing GET would use (chunked in
+  // HTTP/1.1) and the connection closed after it, as after a stream.
+  bool stream_head = false;
 
   // `status`, Content-Type `content_type`, `body`.
   static HttpReply Text(int status, std::string content_type, std::string body);

@@ -28,18 +28,14 @@ size_t LoopCount(const ServerOptions& o) {
   return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
 }
 
-// Each loop's share of a server-wide cap (at least 1).
-size_t Share(size_t total, size_t loops) {
-  return std::max<size_t>(1, (total + loops - 1) / loops);
-}
-
-LoopOptions MakeLoopOptions(const ServerOptions& o, size_t loops) {
+LoopOptions MakeLoopOptions(const ServerOptions& o) {
   LoopOptions l;
   l.heartbeat = o.heartbeat;
   l.write_timeout = o.write_timeout;
   l.head_timeout = o.head_timeout;
-  l.max_handshakes = Share(o.max_handshakes, loops);
-  l.max_parked = Share(o.max_parked == 0 ? o.max_clients : o.max_parked, loops);
+  // Server-wide caps, checked against the counts of all loops.
+  l.max_handshakes = o.max_handshakes;
+  l.max_parked = o.max_parked == 0 ? o.max_clients : o.max_parked;
   l.max_pending_bytes = o.max_pending_bytes;
   l.stream_send_buffer = o.stream_send_buffer;
   l.max_discarded_body = o.max_discarded_body;
@@ -130,7 +126,7 @@ struct BridgeServer::Impl {
             },
             logs.refused_streams) {
     size_t n = LoopCount(options);
-    LoopOptions lo = MakeLoopOptions(options, n);
+    LoopOptions lo = MakeLoopOptions(options);
     for (size_t i = 0; i < n; ++i) {
       loops.push_back(std::make_unique<ServerLoop>(
           hub, metrics, server_metrics, logger, logs, clock, routes, pool, lo));

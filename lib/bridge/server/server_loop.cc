@@ -5,7 +5,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <linux/sockios.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -61,6 +63,10 @@ struct ServerLoop::Conn {
   TimePoint since;          // Entered its handshake phase.
   TimePoint last_write;     // Streams: for heartbeats.
   TimePoint last_progress;  // For the write timeout.
+  // Bytes the kernel still held for the client at the last timer check
+  // (SIOCOUTQ), -1 unknown: a drop means the client took bytes even if the
+  // socket never became writable again (a slow but steady reader).
+  int kernel_unsent = -1;
 
   Conn* prev = nullptr;  // Handshake list, oldest first.
   Conn* next = nullptr;
@@ -146,6 +152,22 @@ class ServerLoop::Exchange final : public HttpExchange {
 };
 
 namespace {
+
+// Bytes queued in the kernel for the peer of `fd` (sent but not yet
+// acknowledged, or not sent), -1 if unknown.
+int KernelUnsent(int fd) {
+  int queued = 0;
+  return ::ioctl(fd, SIOCOUTQ, &queued) == 0 ? queued : -1;
+}
+
+// True when the client of `fd` took bytes since `*seen` was recorded (the
+// kernel holds fewer for it); records the current count in `*seen`.
+bool KernelQueueDrained(int fd, int* seen) {
+  const int now = KernelUnsent(fd);
+  const bool drained = now >= 0 && *seen >= 0 && now < *seen;
+  *seen = now;
+  return drained;
+}
 
 std::chrono::milliseconds Quarter(std::chrono::milliseconds period) {
   return std::clamp(period / 4, std::chrono::milliseconds(20),
@@ -545,6 +567,7 @@ void ServerLoop::Close(Conn* c) {
     stream_count_.fetch_sub(1, std::memory_order_release);
   } else if (c->phase == Conn::Phase::kParked) {
     st.parked.erase(std::find(st.parked.begin(), st.parked.end(), c));
+    server_metrics_.parked.fetch_sub(1, std::memory_order_relaxed);
     server_metrics_.waiting.fetch_sub(1, std::memory_order_relaxed);
   } else if (c->phase == Conn::Phase::kBlocked) {
     st.blocked.erase(c->id);
@@ -622,8 +645,10 @@ void ServerLoop::Accept(TimePoint now) {
     }
     int yes = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    if (handshake_count_.load(std::memory_order_relaxed) >=
-        options_.max_handshakes) {
+    // The cap is the server's, over all loops; the oldest of this loop's
+    // own handshakes makes room (none here: admitted, this loop has one).
+    if (server_metrics_.handshakes.load(std::memory_order_relaxed) >=
+        static_cast<int64_t>(options_.max_handshakes)) {
       EvictOldest(now);
     }
     Conn* c = NewConn(fd, now);
@@ -797,10 +822,15 @@ void ServerLoop::Handle(Conn* c, const std::function<void(HttpExchange&)>& fn,
 void ServerLoop::Respond(Conn* c, HttpReply response, TimePoint now) {
   State& st = *st_;
   const HttpRequestHead* req = c->request.get();
-  bool close = response.close || !c->keep_alive || st.stopping;
+  bool close = response.close || response.stream_head || !c->keep_alive ||
+               st.stopping;
   HeaderFields& fields = response.fields;
   size_t length = response.body ? response.body->size() : 0;
-  if (response.status != 204 && response.status != 304) {
+  if (response.stream_head) {
+    if (!req || req->minor_version > 0) {
+      fields.emplace_back("Transfer-Encoding", "chunked");
+    }
+  } else if (response.status != 204 && response.status != 304) {
     fields.emplace_back("Content-Length", std::to_string(length));
   }
   if (close) {
@@ -924,13 +954,20 @@ bool ServerLoop::Park(
     std::function<bool(HttpExchange&, HttpExchange::Wake)> on_wake,
     TimePoint now) {
   State& st = *st_;
-  if (st.parked.size() >= options_.max_parked || st.stopping) return false;
+  // The cap is the server's, over all loops (connections are not spread
+  // evenly between them).
+  if (server_metrics_.parked.load(std::memory_order_relaxed) >=
+          static_cast<int64_t>(options_.max_parked) ||
+      st.stopping) {
+    return false;
+  }
   UnlistHandshake(c);
   c->phase = Conn::Phase::kParked;
   c->on_wake = std::move(on_wake);
   c->park_deadline = now + timeout;
   st.next_tick = std::min(st.next_tick, c->park_deadline);
   st.parked.push_back(c);
+  server_metrics_.parked.fetch_add(1, std::memory_order_relaxed);
   server_metrics_.waiting.fetch_add(1, std::memory_order_relaxed);
   Watch(c, EPOLLRDHUP);
   return true;
@@ -940,6 +977,7 @@ void ServerLoop::WakeParked(Conn* c, HttpExchange::Wake why, TimePoint now) {
   State& st = *st_;
   if (c->closed || c->phase != Conn::Phase::kParked) return;
   st.parked.erase(std::find(st.parked.begin(), st.parked.end(), c));
+  server_metrics_.parked.fetch_sub(1, std::memory_order_relaxed);
   server_metrics_.waiting.fetch_sub(1, std::memory_order_relaxed);
   c->phase = Conn::Phase::kHandling;
   auto fn = std::move(c->on_wake);
@@ -955,6 +993,7 @@ void ServerLoop::WakeParked(Conn* c, HttpExchange::Wake why, TimePoint now) {
     c->phase = Conn::Phase::kParked;
     c->on_wake = std::move(fn);
     st.parked.push_back(c);
+    server_metrics_.parked.fetch_add(1, std::memory_order_relaxed);
     server_metrics_.waiting.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -1333,6 +1372,9 @@ void ServerLoop::Periodic(TimePoint now) {
         }
         break;
       case Conn::Phase::kResponding:
+        if (KernelQueueDrained(c->fd, &c->kernel_unsent)) {
+          c->last_progress = now;
+        }
         if (now - c->last_progress >= options_.write_timeout) Close(c);
         break;
       case Conn::Phase::kLingering:
@@ -1358,6 +1400,10 @@ void ServerLoop::Periodic(TimePoint now) {
   std::vector<Conn*> quiet;
   for (Conn* c : st.streams) {
     if (!c->out.empty() || (c->events & EPOLLOUT)) {
+      // Writability is only reported once a third of the send buffer is
+      // free: a client reading slowly but steadily shows its progress in
+      // the kernel's queue first.
+      if (KernelQueueDrained(c->fd, &c->kernel_unsent)) c->last_progress = now;
       if (now - c->last_progress >= options_.write_timeout) cut.push_back(c);
     } else if (!c->ending && now - c->last_write >= options_.heartbeat) {
       quiet.push_back(c);

@@ -53,6 +53,7 @@ ServerMetricsSnapshot ServerMetrics::Snapshot(size_t worker_threads) const {
   s.streams_cut_slow = get(streams_cut_slow);
   s.streams_cut_stalled = get(streams_cut_stalled);
   s.waiting = get(waiting);
+  s.parked = get(parked);
   s.unsent = get(unsent);
   s.worker_threads = worker_threads;
   return s;
@@ -87,8 +88,13 @@ std::string RenderServerMetrics(const ServerMetricsSnapshot& m) {
   out += "notifications_bridge_streams_cut_total{reason=\"write_timeout\"} " +
          std::to_string(m.streams_cut_stalled) + "\n";
   Simple(&out, "requests_waiting", "gauge",
-         "Requests whose answer waits for something (a gap fetch upstream).",
+         "Requests whose answer waits for something (a gap fetch upstream, a "
+         "long-poll).",
          std::to_string(m.waiting));
+  Simple(&out, "requests_parked", "gauge",
+         "Of those, long-polls held until the hub has news (capped, over "
+         "all loops).",
+         std::to_string(m.parked));
   Simple(&out, "stream_unsent_bytes", "gauge",
          "Bytes queued for stream clients that have not taken them yet (each "
          "stream is cut past its bound).",

@@ -26,6 +26,7 @@ struct ServerMetricsSnapshot {
   uint64_t streams_cut_slow = 0;     // Unsent bytes past the bound.
   uint64_t streams_cut_stalled = 0;  // No progress for --write-timeout.
   int64_t waiting = 0;  // Requests parked (gap fetches, long-polls): gauge.
+  int64_t parked = 0;   // Of those, long-polls: gauge (capped).
   int64_t unsent = 0;   // Bytes queued for streams' clients: gauge.
   size_t worker_threads = 0;  // Threads of the blocking pool: gauge.
 };
@@ -41,6 +42,7 @@ class ServerMetrics {
   std::atomic<uint64_t> streams_cut_slow{0};
   std::atomic<uint64_t> streams_cut_stalled{0};
   std::atomic<int64_t> waiting{0};
+  std::atomic<int64_t> parked{0};  // Of those, long-polls (Park), all loops.
   std::atomic<int64_t> unsent{0};
 
   // Counts a refusal; statuses outside RefusedStatus are not counted.
