@@ -25,10 +25,9 @@ int main(int argc, char** argv) {
   // the delivery API is served, per parked long-poll (capped at
   // --max-clients too).
   const BridgeConfig& c = cli.config;
-  EnsureDescriptorLimit(
-      c.max_clients + c.max_handshakes +
-          (c.amqp.serve_delivery_api ? c.max_clients : 0),
-      "--max-clients and --max-handshakes", &cli.warnings);
+  EnsureDescriptorLimit(c.max_clients + c.max_handshakes +
+                            (c.amqp.serve_delivery_api ? c.max_clients : 0),
+                        "--max-clients and --max-handshakes", &cli.warnings);
   Logger logger(cli.config.log_level, cli.config.log_format);
   for (const std::string& warning : cli.warnings) logger.Warn(warning);
   Result<std::unique_ptr<BridgeService>> created =

@@ -88,9 +88,9 @@ struct BridgeService::Impl {
       gaps = std::make_unique<SharedGapSource>(*source_gaps, clock,
                                                SharedGapOptions(), &metrics);
     }
-    server = std::make_unique<BridgeServer>(
-        MakeServerOptions(c), hub, gaps.get(), metrics, logger, clock,
-        [this] { return UpstreamNow(); });
+    server = std::make_unique<BridgeServer>(MakeServerOptions(c), hub,
+                                            gaps.get(), metrics, logger, clock,
+                                            [this] { return UpstreamNow(); });
     if (c.amqp.serve_delivery_api) {
       DeliveryRouteOptions d;
       d.token = c.stream_token;
@@ -175,7 +175,7 @@ struct BridgeService::Impl {
   std::unique_ptr<LibrabbitmqConnector> connector;
   std::unique_ptr<AmqpSource> amqp;
   std::unique_ptr<AmqpGapSource> amqp_gaps;
-  GapSource* source_gaps = nullptr;  // One of the two above, or none.
+  GapSource* source_gaps = nullptr;       // One of the two above, or none.
   std::unique_ptr<SharedGapSource> gaps;  // Over source_gaps.
   std::unique_ptr<BridgeServer> server;
   std::thread source_thread;
@@ -202,10 +202,12 @@ Result<std::unique_ptr<BridgeService>> BridgeService::Create(
       if (!s.ok()) return s;
     } else if (loaded->has_value()) {
       cursor = **loaded;
-      logger.Info("resuming after " + *cursor + " (from " + config.state_file + ")");
+      logger.Info("resuming after " + *cursor + " (from " + config.state_file +
+                  ")");
     }
   }
-  return std::unique_ptr<BridgeService>(new BridgeService(config, logger, cursor));
+  return std::unique_ptr<BridgeService>(
+      new BridgeService(config, logger, cursor));
 }
 
 BridgeService::BridgeService(const BridgeConfig& config, Logger& logger,

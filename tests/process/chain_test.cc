@@ -33,9 +33,9 @@ TEST_CASE(
     "notifications with the same ids, held by long-polls") {
   MockApiProcess mock;
   REQUIRE(mock.port > 0);
-  BridgeProcess first(mock.base_url(),
-                      {"--serve-delivery-api", "--poll-interval", "0.1",
-                       "--long-poll", "5"});
+  BridgeProcess first(
+      mock.base_url(),
+      {"--serve-delivery-api", "--poll-interval", "0.1", "--long-poll", "5"});
   REQUIRE(first.port > 0);
   // A poll interval far longer than the test: only the long-poll (wait=)
   // answered as soon as the first bridge has news gets them here in time.
@@ -62,10 +62,10 @@ TEST_CASE(
 
 TEST_CASE("chain: the served delivery API speaks the contract") {
   MockApiProcess mock;
-  BridgeProcess bridge(mock.base_url(),
-                       {"--serve-delivery-api", "--poll-interval", "0.1",
-                        "--history", "5", "--allow-origin",
-                        "https://infra.nasqueron.org"});
+  BridgeProcess bridge(
+      mock.base_url(),
+      {"--serve-delivery-api", "--poll-interval", "0.1", "--history", "5",
+       "--allow-origin", "https://infra.nasqueron.org"});
   REQUIRE(bridge.port > 0);
   std::vector<std::string> ids;
   for (int i = 0; i < 8; ++i) ids.push_back(mock.Post(Push(i)));
@@ -84,8 +84,8 @@ TEST_CASE("chain: the served delivery API speaks the contract") {
   // The common fields of every route: nosniff, and CORS for allowed
   // origins (before, the added routes dropped them).
   CHECK(status.headers["x-content-type-options"] == "nosniff");
-  HttpResult cross = HttpRequestTo(
-      base + "/notifications", "GET", {{"Origin", "https://infra.nasqueron.org"}});
+  HttpResult cross = HttpRequestTo(base + "/notifications", "GET",
+                                   {{"Origin", "https://infra.nasqueron.org"}});
   CHECK(cross.headers["access-control-allow-origin"] ==
         "https://infra.nasqueron.org");
   CHECK(cross.headers["vary"] == "Origin");

@@ -250,8 +250,9 @@ TEST_CASE(
   }
   CHECK(WaitUntil(
       [&] {
-        return Metric(bridge, "notifications_bridge_http_handshakes_evicted_"
-                              "total") >= 8;
+        return Metric(bridge,
+                      "notifications_bridge_http_handshakes_evicted_"
+                      "total") >= 8;
       },
       5s));
   CHECK(HttpRequestTo(bridge.url("/status")).body == "ALIVE");

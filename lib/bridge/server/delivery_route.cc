@@ -69,8 +69,8 @@ void ServeDeliveryPage(HttpExchange& ex, EventHub& hub,
   bool truncated = false;
   QueryParams parsed = ParseQueryString(request.query, 256, &truncated);
   if (truncated) {
-    return ex.Respond(NoStore(
-        JsonError(400, "bad_request", "too many query parameters")));
+    return ex.Respond(
+        NoStore(JsonError(400, "bad_request", "too many query parameters")));
   }
   // ParseDeliveryQuery refuses a repeated parameter; order does not matter.
   std::vector<std::pair<std::string, std::string>> params(parsed.begin(),
@@ -81,8 +81,8 @@ void ServeDeliveryPage(HttpExchange& ex, EventHub& hub,
         NoStore(JsonError(400, "bad_request", query.status().message())));
   }
   const DeliveryQuery q = query.value();
-  DeliveryAnswer now = RenderDeliveryPage(hub.TakeSnapshot(), q,
-                                          options.include_raw_content);
+  DeliveryAnswer now =
+      RenderDeliveryPage(hub.TakeSnapshot(), q, options.include_raw_content);
   if (!(now.empty && q.wait.count() > 0)) {
     return ex.Respond(NoStore(
         HttpReply::Text(now.status, "application/json", std::move(now.body))));
@@ -105,7 +105,8 @@ void ServeDeliveryPage(HttpExchange& ex, EventHub& hub,
 void AddDeliveryApiRoutes(BridgeServer& server, EventHub& hub,
                           DeliveryRouteOptions options) {
   server.AddRoute("/delivery/status", [](HttpExchange& ex) {
-    ex.Respond(NoStore(HttpReply::Text(200, "text/plain", kDeliveryStatusBody)));
+    ex.Respond(
+        NoStore(HttpReply::Text(200, "text/plain", kDeliveryStatusBody)));
   });
   server.AddRoute("/delivery/notifications",
                   [&hub, options = std::move(options)](HttpExchange& ex) {

@@ -45,7 +45,6 @@ HttpReply WithFields(HttpReply r, const HeaderFields& fields) {
   return r;
 }
 
-
 // The exchange a route added with Add() answers through: every answer, now
 // or later (after Park or RunBlocking), carries the common fields (nosniff,
 // CORS) as the built-in routes' do.

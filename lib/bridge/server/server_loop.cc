@@ -2,10 +2,10 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <linux/sockios.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -822,8 +822,8 @@ void ServerLoop::Handle(Conn* c, const std::function<void(HttpExchange&)>& fn,
 void ServerLoop::Respond(Conn* c, HttpReply response, TimePoint now) {
   State& st = *st_;
   const HttpRequestHead* req = c->request.get();
-  bool close = response.close || response.stream_head || !c->keep_alive ||
-               st.stopping;
+  bool close =
+      response.close || response.stream_head || !c->keep_alive || st.stopping;
   HeaderFields& fields = response.fields;
   size_t length = response.body ? response.body->size() : 0;
   if (response.stream_head) {

@@ -433,7 +433,8 @@ void AmqpSource::Run() {
     ++failures_;
     milliseconds delay = BackoffDelay(options_.backoff, failures_, unit(rng_));
     if (!Sleep(delay)) break;
-    logger_.Debug("amqp: retried after " + std::to_string(delay.count()) + " ms");
+    logger_.Debug("amqp: retried after " + std::to_string(delay.count()) +
+                  " ms");
   }
   Drop();
   SetConnection("disconnected");
@@ -446,9 +447,9 @@ void AmqpSource::Stop() {
   // A consumer waiting for deliveries sees this within `wake` and closes
   // its connection politely (the broker logs a clean end); one blocked
   // longer (a login, a broker that stopped answering) is cut short.
-  if (active_ != nullptr &&
-      !cv_.wait_for(lock, 2 * options_.wake,
-                    [this] { return active_ == nullptr; })) {
+  if (active_ != nullptr && !cv_.wait_for(lock, 2 * options_.wake, [this] {
+        return active_ == nullptr;
+      })) {
     active_->Interrupt();
   }
 }

@@ -85,7 +85,8 @@ TEST_CASE("http server: healthz JSON byte for byte") {
       RenderHealthz(s, 3, 10, 1000) ==
       "{\"status\":\"ok\",\"upstream\":{\"ok\":true,\"lastSuccess\":"
       "\"2026-11-28T12:39:14.123Z\",\"lastError\":null,\"lastErrorTime\":null,"
-      "\"consecutiveFailures\":0,\"source\":\"polling\",\"degraded\":false,\"degradedReason\":null,"
+      "\"consecutiveFailures\":0,\"source\":\"polling\",\"degraded\":false,"
+      "\"degradedReason\":null,"
       "\"degradedSince\":null,\"skipped\":{\"count\":0,\"lastId\":null,"
       "\"lastReason\":null,\"lastTime\":null}},\"cursor\":\"9\","
       "\"clients\":3,\"history\":{\"size\":10,\"capacity\":1000}}");
@@ -118,16 +119,17 @@ TEST_CASE("http server: healthz of the AMQP source, byte for byte") {
   s.consecutive_failures = 2;
   s.cursor = "41";
   s.offset = 41;
-  CHECK(RenderHealthz(s, 0, 0, 1000) ==
-        "{\"status\":\"degraded\",\"upstream\":{\"ok\":false,\"lastSuccess\":"
-        "null,\"lastError\":\"auth: connecting: 403 ACCESS_REFUSED\","
-        "\"lastErrorTime\":\"2026-11-28T12:39:14.123Z\","
-        "\"consecutiveFailures\":2,"
-        "\"source\":\"amqp\",\"connection\":\"disconnected\",\"offset\":41,"
-        "\"lag\":null,\"degraded\":false,\"degradedReason\":null,"
-         "\"degradedSince\":null,\"skipped\":{\"count\":0,\"lastId\":null,"
-         "\"lastReason\":null,\"lastTime\":null}},\"cursor\":\"41\",\"clients\":0,"
-        "\"history\":{\"size\":0,\"capacity\":1000}}");
+  CHECK(
+      RenderHealthz(s, 0, 0, 1000) ==
+      "{\"status\":\"degraded\",\"upstream\":{\"ok\":false,\"lastSuccess\":"
+      "null,\"lastError\":\"auth: connecting: 403 ACCESS_REFUSED\","
+      "\"lastErrorTime\":\"2026-11-28T12:39:14.123Z\","
+      "\"consecutiveFailures\":2,"
+      "\"source\":\"amqp\",\"connection\":\"disconnected\",\"offset\":41,"
+      "\"lag\":null,\"degraded\":false,\"degradedReason\":null,"
+      "\"degradedSince\":null,\"skipped\":{\"count\":0,\"lastId\":null,"
+      "\"lastReason\":null,\"lastTime\":null}},\"cursor\":\"41\",\"clients\":0,"
+      "\"history\":{\"size\":0,\"capacity\":1000}}");
 }
 
 TEST_CASE("http server: /metrics in Prometheus text format") {
@@ -558,8 +560,7 @@ TEST_CASE(
   CHECK(c.received.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(c.received.find("Content-Type: text/event-stream\r\n") !=
         std::string::npos);
-  CHECK(c.received.find("Transfer-Encoding: chunked\r\n") !=
-        std::string::npos);
+  CHECK(c.received.find("Transfer-Encoding: chunked\r\n") != std::string::npos);
   CHECK(c.received.find("Content-Length") == std::string::npos);
   CHECK(c.received.find("Connection: close\r\n") != std::string::npos);
   CHECK(c.received.substr(c.received.size() - 4) == "\r\n\r\n");
