@@ -43,6 +43,8 @@ describe('wall-screen mode', { skip: skip ?? false }, () => {
       await page.goto(`${bridge.url}/?kiosk=1`);
       await normal.goto(`${bridge.url}/`);
       await waitForRows(page, fixtureTexts().length);
+      // The normal tab too: its rows are compared below (it raced before).
+      await waitForRows(normal, fixtureTexts().length);
       await waitForStatus(page, /^Live$/);
       assert.equal(await page.isHidden('#banner'), true, 'no banner while live');
 
