@@ -18,12 +18,15 @@ HttpReply NoStore(HttpReply reply) {
   return reply;
 }
 
-HttpReply Page(const EventHub& hub, const DeliveryQuery& query,
-               const DeliveryRouteOptions& options) {
-  DeliveryAnswer answer = RenderDeliveryPage(hub.TakeSnapshot(), query,
-                                             options.include_raw_content);
+HttpReply ToReply(DeliveryAnswer answer) {
   return NoStore(HttpReply::Text(answer.status, "application/json",
                                  std::move(answer.body)));
+}
+
+DeliveryAnswer Page(const EventHub& hub, const DeliveryQuery& query,
+                    const DeliveryRouteOptions& options) {
+  return RenderDeliveryPage(hub.TakeSnapshot(), query,
+                            options.include_raw_content);
 }
 
 // The token of an "Authorization: Bearer <token>" field, or "" when the
@@ -81,24 +84,20 @@ void ServeDeliveryPage(HttpExchange& ex, EventHub& hub,
         NoStore(JsonError(400, "bad_request", query.status().message())));
   }
   const DeliveryQuery q = query.value();
-  DeliveryAnswer now =
-      RenderDeliveryPage(hub.TakeSnapshot(), q, options.include_raw_content);
-  if (!(now.empty && q.wait.count() > 0)) {
-    return ex.Respond(NoStore(
-        HttpReply::Text(now.status, "application/json", std::move(now.body))));
-  }
+  DeliveryAnswer now = Page(hub, q, options);
+  // `empty`: nothing to give yet and a wait= asked for (delivery_page.h).
+  if (!now.empty) return ex.Respond(ToReply(std::move(now)));
   const bool parked = ex.Park(
       q.wait, [&hub, q, options](HttpExchange& later, HttpExchange::Wake why) {
         if (why == HttpExchange::Wake::kPublished && !HasNews(hub, q)) {
           return false;  // Not for this cursor: keep waiting.
         }
-        later.Respond(Page(hub, q, options));
+        later.Respond(ToReply(Page(hub, q, options)));
         return true;
       });
   if (!parked) {
     // Too many requests held already: the empty page now.
-    ex.Respond(NoStore(
-        HttpReply::Text(now.status, "application/json", std::move(now.body))));
+    ex.Respond(ToReply(std::move(now)));
   }
 }
 
