@@ -18,6 +18,7 @@ import {
   rowIds,
   startBridge,
   startMock,
+  waitForRows,
   waitForStatus,
 } from './helpers.mjs';
 
@@ -79,6 +80,9 @@ describe('many tabs', { skip: skip ?? false }, () => {
       await Promise.all(pages.map((p) => p.goto(`${bridge.url}/`)));
       const base = fixtureTexts().length;
       for (const p of pages) await waitForStatus(p, /^Live$/);
+      // "Live" shows as soon as the stream opens; its backlog follows in the
+      // next events (this raced on a loaded CI machine: 0 rows after Live).
+      for (const p of pages) await waitForRows(p, base);
       const fixtureIds = await rowIds(pages[0]);
       assert.equal(fixtureIds.length, base);
       const sources = await Promise.all(pages.map(openSources));
