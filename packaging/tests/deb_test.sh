@@ -7,11 +7,13 @@
 # machine alone), runs the installed programs' --version, then removes and
 # purges it and checks what each step leaves. Not root: `dpkg -x` instead.
 #
-# Usage: deb_test.sh WORK_DIR   (ctest: packaging_deb)
-# WORK_DIR keeps the /usr build between runs. Needs dpkg-dev and file
+# Usage: deb_test.sh BUILD_DIR WORK_DIR   (ctest: packaging_deb)
+# WORK_DIR keeps the /usr build between runs, compiled with BUILD_DIR's
+# flags (ccache shares their objects). Needs dpkg-dev and file
 # (scripts/install-deps.sh package); exits 77 (skipped) without them.
 set -euo pipefail
-work="$1"
+build="$(cd "$1" && pwd)"
+work="$2"
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 project="nasqueron-notifications-bridge"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -26,13 +28,7 @@ version="$(sed -n 's/^  VERSION \([0-9.]*\)$/\1/p' "$src/CMakeLists.txt" | head 
 
 echo "== build for /usr and cpack -G DEB"
 b="$work/build-usr"
-generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
-if [ ! -f "$b/CMakeCache.txt" ]; then
-  cmake -S "$src" -B "$b" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DNB_BUILD_TESTS=OFF -DNB_BUILD_BENCH=OFF -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
-fi
-cmake --build "$b" >/dev/null
+build_for_prefix "$build" "$b" /usr
 rm -rf "$work/out"
 (cd "$b" && cpack -G DEB -B "$work/out" >"$work/cpack.log" 2>&1) || { cat "$work/cpack.log" >&2; fail "cpack"; }
 debs=("$work"/out/*.deb)

@@ -9,13 +9,15 @@
 #     added there is served at / (so it is not the source tree's public/).
 #
 # Usage: install_test.sh BUILD_DIR WORK_DIR   (ctest: packaging_install)
-# WORK_DIR keeps a second, small build (NB_BUILD_TESTS=OFF) between runs.
+# WORK_DIR keeps a second, small build (NB_BUILD_TESTS=OFF) between runs;
+# it is compiled with BUILD_DIR's flags (ccache shares their objects).
 set -euo pipefail
 build="$(cd "$1" && pwd)"
 work="$2"
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 project="nasqueron-notifications-bridge"
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$src/packaging/tests/prerequisites.sh"
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
 
@@ -74,13 +76,7 @@ echo "installed tree: ok ($(find "$p" -type f | wc -l) files)"
 echo "== 2. a build for a prefix finds its installed page without --public-dir"
 sb="$work/build-prefix"
 p2="$work/prefix-configured"
-generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
-if [ ! -f "$sb/CMakeCache.txt" ]; then
-  cmake -S "$src" -B "$sb" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DNB_BUILD_TESTS=OFF -DNB_BUILD_BENCH=OFF -DCMAKE_INSTALL_PREFIX="$p2" >/dev/null
-fi
-cmake --build "$sb" >/dev/null
+build_for_prefix "$build" "$sb" "$p2"
 rm -rf "$p2"
 cmake --install "$sb" >/dev/null
 installed_public="$p2/share/$project/public"
