@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   using namespace notifications;
   TailCommandLine cli = ParseTailCommandLine(argc, argv);
   if (cli.exits()) return PrintExitText(cli);
+  for (const std::string& warning : cli.warnings) {
+    std::cerr << "notifications-tail: warning: " << warning << "\n";
+  }
   // Block the signals before any thread starts, so only sigwait sees them.
   // SIGPIPE keeps its default: `notifications-tail URL | head` ends quietly
   // when head does, like any Unix filter.

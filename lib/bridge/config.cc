@@ -240,10 +240,17 @@ Status NormalizeBasePath(std::string& base_path) {
 
 Status CheckAllowOrigins(const std::vector<std::string>& origins) {
   for (const std::string& origin : origins) {
+    // What follows the scheme: a host and maybe a port, as a browser's
+    // Origin header has it, never a path, query or fragment (it would
+    // never match, and CORS would fail without a word).
+    const size_t scheme_end = origin.find("://");
+    const std::string authority =
+        scheme_end == std::string::npos ? "" : origin.substr(scheme_end + 3);
     if (origin == "*" ||
         origin.find_first_of(" \t\r\n,") != std::string::npos ||
         (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) ||
-        origin.back() == '/') {
+        authority.empty() ||
+        authority.find_first_of("/?#@") != std::string::npos) {
       return Status::InvalidArgument(
           "--allow-origin takes an exact origin like "
           "https://infra.nasqueron.org (scheme://host[:port], no "
@@ -252,24 +259,6 @@ Status CheckAllowOrigins(const std::vector<std::string>& origins) {
     }
   }
   return Status::Ok();
-}
-
-// The token from `file` (read by ReadSecretFile()) or, without a file, from
-// the environment variable `variable` (ReadSecretVariable()); "" when
-// neither is given.
-Result<std::string> ReadToken(const std::string& flag, const std::string& file,
-                              const std::string& variable,
-                              std::vector<std::string>* warnings) {
-  if (!file.empty()) {
-    Result<std::string> token = ReadSecretFile(file, warnings);
-    if (!token.ok()) {
-      return Status::InvalidArgument(flag + ": " + token.status().message());
-    }
-    return token;
-  }
-  Result<std::optional<std::string>> token = ReadSecretVariable(variable);
-  if (!token.ok()) return token.status();
-  return token->value_or("");
 }
 
 // --delivery-url: http or https, a host, a port in range, no query (the
@@ -342,12 +331,12 @@ Status CheckAndFill(const RawFlags& f, BridgeCommandLine& cli) {
     }
   }
   Result<std::string> token =
-      ReadToken("--token-file", f.token_file, kEnv + "TOKEN", &cli.warnings);
+      ReadSecret("--token-file", f.token_file, kEnv + "TOKEN", &cli.warnings);
   if (!token.ok()) return token.status();
   c.token = std::move(token).value();
   Result<std::string> stream_token =
-      ReadToken("--stream-token-file", f.stream_token_file,
-                kEnv + "STREAM_TOKEN", &cli.warnings);
+      ReadSecret("--stream-token-file", f.stream_token_file,
+                 kEnv + "STREAM_TOKEN", &cli.warnings);
   if (!stream_token.ok()) return stream_token.status();
   c.stream_token = std::move(stream_token).value();
 

@@ -125,7 +125,8 @@ struct BridgeService::Impl {
     o.binding_keys = a.binding_keys;
     o.backoff.initial = config.backoff_initial;
     o.backoff.max = config.backoff_max;
-    o.max_message_bytes = config.max_item_bytes;
+    o.max_body_bytes = config.max_page_bytes;
+    o.max_item_bytes = config.max_item_bytes;
     if (!a.queue.empty()) o.on_cursor = SaveCursor();
     amqp = std::make_unique<AmqpSource>(*connector, hub, metrics, logger, clock,
                                         o, std::move(cursor));
@@ -133,7 +134,7 @@ struct BridgeService::Impl {
       AmqpGapOptions g;
       g.endpoint = o.endpoint;
       g.queue = a.queue;
-      g.max_message_bytes = o.max_message_bytes;
+      g.limits = {o.max_body_bytes, o.max_item_bytes, config.raw_content};
       g.timeout = config.request_timeout;
       amqp_gaps = std::make_unique<AmqpGapSource>(
           *connector, clock, g, [this] { return amqp->LastOffset(); },

@@ -74,4 +74,19 @@ Result<std::optional<std::string>> ReadSecretVariable(
   return std::optional<std::string>(std::move(token));
 }
 
+Result<std::string> ReadSecret(const std::string& flag, const std::string& file,
+                               const std::string& variable,
+                               std::vector<std::string>* warnings) {
+  if (!file.empty()) {
+    Result<std::string> secret = ReadSecretFile(file, warnings);
+    if (!secret.ok()) {
+      return Status::InvalidArgument(flag + ": " + secret.status().message());
+    }
+    return secret;
+  }
+  Result<std::optional<std::string>> secret = ReadSecretVariable(variable);
+  if (!secret.ok()) return secret.status();
+  return secret->value_or("");
+}
+
 }  // namespace notifications

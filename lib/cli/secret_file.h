@@ -33,4 +33,11 @@ Result<std::string> ReadSecretFile(const std::string& path,
 Result<std::optional<std::string>> ReadSecretVariable(
     const std::string& variable);
 
+// A secret option: from `file` when given (ReadSecretFile(); its errors
+// start with `flag`), else from the environment variable `variable`
+// (ReadSecretVariable()); "" when neither is given.
+Result<std::string> ReadSecret(const std::string& flag, const std::string& file,
+                               const std::string& variable,
+                               std::vector<std::string>* warnings);
+
 }  // namespace notifications

@@ -104,8 +104,21 @@ struct TailClient::Attempt {
   HttpStreamResult result;
 };
 
+namespace {
+
+// Options built by hand (tests) may leave display_url out: never print the
+// URL with its token.
+TailOptions WithDisplayUrl(TailOptions options) {
+  if (options.display_url.empty()) {
+    options.display_url = RedactStreamUrl(options.url);
+  }
+  return options;
+}
+
+}  // namespace
+
 TailClient::TailClient(TailOptions options, TailSinks sinks, HttpStream& stream)
-    : options_(std::move(options)),
+    : options_(WithDisplayUrl(std::move(options))),
       sinks_(sinks),
       printer_(options_.json, sinks),
       stream_(stream),
@@ -149,7 +162,7 @@ void TailClient::Connect(Attempt& a) {
 
 std::string TailClient::Problem(const Attempt& a, bool* clean_end) const {
   using End = HttpStreamResult::End;
-  const std::string& url = options_.url;
+  const std::string& url = options_.display_url;
   const bool idle = a.result.end == End::kIdle;
   *clean_end = false;
   if (!a.stream) {
@@ -197,7 +210,7 @@ Status TailClient::Run() {
       // The first connection decides: no stream, no retry.
       if (a.checked) {
         return Status::InvalidArgument(TerminalText(DescribeRejectedStream(
-            options_.url, a.status, a.content_type, a.body)));
+            options_.display_url, a.status, a.content_type, a.body)));
       }
       return Status::Unavailable(TerminalText(problem));
     }

@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 
 #include "number_option.h"
+#include "secret_file.h"
+#include "tail_format.h"
 #include "version.h"
 
 namespace notifications {
@@ -43,13 +45,20 @@ TailCommandLine ParseTailCommandLine(int argc, const char* const* argv) {
 
   double connect_timeout = 10, idle_timeout = 60, max_retry_delay = 30;
   size_t backlog = 0;
+  std::string token_file;
 
   app.add_option("URL", o.url,
-                 "The bridge's stream, e.g. http://127.0.0.1:8080/events "
-                 "(add ?access_token=... for a bridge run with "
-                 "--stream-token-file)")
+                 "The bridge's stream, e.g. http://127.0.0.1:8080/events")
       ->envname(env + "URL")
       ->required();
+  app.add_option("--token-file", token_file,
+                 "File holding the stream token of a bridge run with "
+                 "--stream-token-file (or set " +
+                     env +
+                     "TOKEN); sent as access_token, never shown. "
+                     "Not in the URL: the command line is visible to every "
+                     "local user")
+      ->envname(env + "TOKEN_FILE");
   app.add_option("--project", f.projects,
                  "Only this project (repeatable, ORed; case-insensitive)")
       ->envname(env + "PROJECT")
@@ -107,12 +116,19 @@ TailCommandLine ParseTailCommandLine(int argc, const char* const* argv) {
 
   if (!ParseCommandLine(app, argc, argv, &result)) return result;
   if (*backlog_option) f.backlog = backlog;
-  Result<std::string> url = BuildStreamUrl(o.url, f);
+  Result<std::string> token =
+      ReadSecret("--token-file", token_file, env + "TOKEN", &result.warnings);
+  if (!token.ok()) {
+    result.Fail(token.status().message());
+    return result;
+  }
+  Result<std::string> url = BuildStreamUrl(o.url, f, token.value());
   if (!url.ok()) {
     result.Fail(url.status().message() + result.SourceOf("URL"));
     return result;
   }
   o.stream_url = std::move(url).value();
+  o.display_url = RedactStreamUrl(o.url);
   o.connect_timeout = SecondsToMillis(connect_timeout);
   o.idle_timeout = SecondsToMillis(idle_timeout);
   o.max_retry_delay = SecondsToMillis(max_retry_delay);

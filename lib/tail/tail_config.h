@@ -25,8 +25,12 @@ struct TailOptions {
   // The bridge's stream as given, e.g. http://127.0.0.1:8080/events.
   // Required (positional URL or NOTIFICATIONS_TAIL_URL).
   std::string url;
-  // `url` with the filters as query parameters: what is opened.
+  // `url` with the filters (and the stream token, when given with
+  // --token-file or NOTIFICATIONS_TAIL_TOKEN) as query parameters: what is
+  // opened. Never printed.
   std::string stream_url;
+  // `url` as printed in errors and notices: RedactStreamUrl(url).
+  std::string display_url;
   // --project, --group, --service, --type, --routing-key (key=), --backlog.
   StreamFilters filters;
   bool json = false;  // --json: print each event's data, one JSON per line.

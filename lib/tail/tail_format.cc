@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "http_url.h"
@@ -138,12 +140,68 @@ std::string FormatNotificationLine(const Notification& n,
   return line;
 }
 
+namespace {
+
+// Where the query of `url` starts (after '?') and ends (its fragment or
+// the end), or npos when it has none.
+std::pair<size_t, size_t> QueryRange(std::string_view url) {
+  const size_t hash = url.find('#');
+  const size_t end = hash == std::string_view::npos ? url.size() : hash;
+  const size_t question = url.substr(0, end).find('?');
+  if (question == std::string_view::npos) return {std::string_view::npos, 0};
+  return {question + 1, end};
+}
+
+bool HasAccessToken(std::string_view url) {
+  auto [begin, end] = QueryRange(url);
+  if (begin == std::string_view::npos) return false;
+  std::string_view query = url.substr(begin, end - begin);
+  for (size_t at = 0; at <= query.size();) {
+    size_t amp = query.find('&', at);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view pair = query.substr(at, amp - at);
+    if (pair.substr(0, pair.find('=')) == "access_token") return true;
+    at = amp + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string RedactStreamUrl(std::string_view url) {
+  std::string text = RedactUserinfo(url);
+  auto [begin, end] = QueryRange(text);
+  if (begin == std::string::npos) return text;
+  std::string out = text.substr(0, begin);
+  std::string_view query = std::string_view(text).substr(begin, end - begin);
+  for (size_t at = 0; at <= query.size();) {
+    size_t amp = query.find('&', at);
+    if (amp == std::string_view::npos) amp = query.size();
+    std::string_view pair = query.substr(at, amp - at);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == "access_token" && eq != std::string_view::npos) {
+      out += "access_token=***";
+    } else {
+      out += pair;
+    }
+    if (amp < query.size()) out += '&';
+    at = amp + 1;
+  }
+  return out + text.substr(end);
+}
+
 Result<std::string> BuildStreamUrl(const std::string& base,
-                                   const StreamFilters& filters) {
+                                   const StreamFilters& filters,
+                                   const std::string& access_token) {
   Result<HttpUrl> parsed = ParseHttpUrl(base, "http://127.0.0.1:8080/events");
   if (!parsed.ok()) {
-    return Status::InvalidArgument("invalid URL \"" + base +
+    return Status::InvalidArgument("invalid URL \"" + RedactStreamUrl(base) +
                                    "\": " + parsed.status().message());
+  }
+  if (!access_token.empty() && HasAccessToken(base)) {
+    return Status::InvalidArgument(
+        "the URL already has an access_token: give the stream token once, "
+        "in the URL or with --token-file / NOTIFICATIONS_TAIL_TOKEN");
   }
   std::string url = base.substr(0, base.find('#'));
 
@@ -160,6 +218,9 @@ Result<std::string> BuildStreamUrl(const std::string& base,
     AppendQueryParameter(query, "key", v);
   if (filters.backlog) {
     AppendQueryParameter(query, "backlog", std::to_string(*filters.backlog));
+  }
+  if (!access_token.empty()) {
+    AppendQueryParameter(query, "access_token", access_token);
   }
   if (query.empty()) return url;
   if (url.find('?') == std::string::npos) {

@@ -3,6 +3,7 @@
 //
 //   FormatNotificationLine()   one line of terminal output
 //   BuildStreamUrl()           the stream URL with the filters as query
+//   RedactStreamUrl()          a URL as printed: without its secrets
 //   ParseRfc3339()             the notification's `time`
 //
 // Pure functions, thread-safe, except that FormatNotificationLine() reads
@@ -98,8 +99,22 @@ std::optional<std::time_t> ParseRfc3339(std::string_view text);
 // Fails (InvalidArgument, a message naming the URL and what is wrong) when
 // `base` does not start with http:// or https:// (ASCII case-insensitive),
 // has an empty host, a port that is not 1..65535, or holds a space, a
-// control character or a non-ASCII byte (encode them as %XX).
+// control character or a non-ASCII byte (encode them as %XX); the URL in
+// the message is RedactStreamUrl()'s.
+//
+// `access_token` (from --token-file or NOTIFICATIONS_TAIL_TOKEN), when not
+// empty, is appended last as access_token=PercentEncode(token); a `base`
+// that already has an access_token parameter is then an error (the token
+// is given once).
 Result<std::string> BuildStreamUrl(const std::string& base,
-                                   const StreamFilters& filters);
+                                   const StreamFilters& filters,
+                                   const std::string& access_token = "");
+
+// `url` as the client prints it (errors, notices): without userinfo
+// (RedactUserinfo()) and with the value of every access_token parameter
+// replaced by "***", so that a stream token never reaches a terminal or a
+// log: "https://u:p@h/events?access_token=s3cret&service=GitHub" gives
+// "https://h/events?access_token=***&service=GitHub".
+std::string RedactStreamUrl(std::string_view url);
 
 }  // namespace notifications

@@ -71,6 +71,17 @@ TEST_CASE("config: invalid values exit 2 with a one-line reason") {
       {{"--delivery-url", "http://x", "--listen", "1.2.3.4:70000"}, "65535"},
       {{"--delivery-url", "http://x", "--history", "0"}, "history"},
       {{"--delivery-url", "http://x", "--allow-origin", "*"}, "allow-origin"},
+      // A path, query or credentials never match a browser's Origin.
+      {{"--delivery-url", "http://x", "--allow-origin", "https://a.test/x"},
+       "no path"},
+      {{"--delivery-url", "http://x", "--allow-origin", "https://a.test/"},
+       "no path"},
+      {{"--delivery-url", "http://x", "--allow-origin", "https://a.test?q"},
+       "no path"},
+      {{"--delivery-url", "http://x", "--allow-origin", "https://u@a.test"},
+       "no path"},
+      {{"--delivery-url", "http://x", "--allow-origin", "https://"},
+       "allow-origin"},
       {{"--delivery-url", "http://x", "--log-level", "loud"}, "log-level"},
       {{"--delivery-url", "http://x", "--public-dir", "/nonexistent/dir"},
        "public-dir"},
@@ -375,7 +386,8 @@ TEST_CASE(
 }
 
 TEST_CASE("config: --history-bytes and --max-item-bytes, defaults and bounds") {
-  BridgeCommandLine d = Parse({"--delivery-url", "http://127.0.0.1:8081/delivery"});
+  BridgeCommandLine d =
+      Parse({"--delivery-url", "http://127.0.0.1:8081/delivery"});
   REQUIRE(d.action == BridgeCommandLine::Action::kRun);
   CHECK(d.config.history_bytes == size_t{64} << 20);
   CHECK(d.config.max_item_bytes == size_t{1} << 20);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "env_guard.h"
+#include "temp_file.h"
 
 namespace notifications {
 namespace {
@@ -72,6 +73,50 @@ TEST_CASE("tail: every flag can come from a NOTIFICATIONS_TAIL_ variable") {
   REQUIRE(both.action == TailCommandLine::Action::kRun);
   CHECK(both.config.stream_url ==
         "http://other/events?service=Phabricator&key=%2A.ci.%23&backlog=3");
+}
+
+TEST_CASE(
+    "tail: the stream token from --token-file or NOTIFICATIONS_TAIL_TOKEN is "
+    "sent, never shown") {
+  testing::TempFile file("  s3cret/+ \n");
+  TailCommandLine cli = Parse({"--service", "Jenkins", "--token-file",
+                               file.path.c_str(), "http://h/events"});
+  REQUIRE(cli.action == TailCommandLine::Action::kRun);
+  CHECK(cli.config.stream_url ==
+        "http://h/events?service=Jenkins&access_token=s3cret%2F%2B");
+  CHECK(cli.warnings.empty());
+  {
+    EnvGuard token("NOTIFICATIONS_TAIL_TOKEN", "envtoken");
+    TailCommandLine env = Parse({"http://h/events"});
+    REQUIRE(env.action == TailCommandLine::Action::kRun);
+    CHECK(env.config.stream_url == "http://h/events?access_token=envtoken");
+    // The file wins over the variable.
+    TailCommandLine both =
+        Parse({"--token-file", file.path.c_str(), "http://h/events"});
+    CHECK(both.config.stream_url ==
+          "http://h/events?access_token=s3cret%2F%2B");
+  }
+  // Given twice (in the URL too): refused, and the message shows neither.
+  TailCommandLine twice = Parse({"--token-file", file.path.c_str(),
+                                 "http://h/events?access_token=other"});
+  CHECK(twice.exit_code == 2);
+  CHECK(twice.text.find("give the stream token once") != std::string::npos);
+  CHECK(twice.text.find("s3cret") == std::string::npos);
+  CHECK(twice.text.find("other") == std::string::npos);
+  // A token in the URL is shown redacted.
+  TailCommandLine inline_token =
+      Parse({"http://u:pw@h/events?access_token=x1"});
+  REQUIRE(inline_token.action == TailCommandLine::Action::kRun);
+  CHECK(inline_token.config.display_url == "http://h/events?access_token=***");
+  // Missing or empty: an error naming the flag or the variable.
+  TailCommandLine missing =
+      Parse({"--token-file", "/nonexistent/t", "http://h/e"});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.text.find("--token-file") != std::string::npos);
+  EnvGuard empty("NOTIFICATIONS_TAIL_TOKEN", " ");
+  TailCommandLine blank = Parse({"http://h/events"});
+  CHECK(blank.exit_code == 2);
+  CHECK(blank.text.find("NOTIFICATIONS_TAIL_TOKEN") != std::string::npos);
 }
 
 TEST_CASE("tail: usage errors exit 2 with one line naming the problem") {

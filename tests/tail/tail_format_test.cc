@@ -227,6 +227,42 @@ TEST_CASE("tail: the stream URL keeps an existing query and drops a fragment") {
         "http://user:pw@h/events?backlog=0");
 }
 
+TEST_CASE("tail: printed URLs lose their userinfo and access_token values") {
+  CHECK(RedactStreamUrl("http://h/events") == "http://h/events");
+  CHECK(RedactStreamUrl(
+            "https://u:p@h/events?access_token=s3cret&service=GitHub") ==
+        "https://h/events?access_token=***&service=GitHub");
+  CHECK(RedactStreamUrl("http://h/e?service=a&access_token=t#frag") ==
+        "http://h/e?service=a&access_token=***#frag");
+  CHECK(RedactStreamUrl("http://h/e?access_token=a&access_token=b") ==
+        "http://h/e?access_token=***&access_token=***");
+  // Only that parameter, and only in the query.
+  CHECK(RedactStreamUrl("http://h/access_token=x?xaccess_token=y&") ==
+        "http://h/access_token=x?xaccess_token=y&");
+  CHECK(RedactStreamUrl("http://h/e?access_token") ==
+        "http://h/e?access_token");
+  // In an error about the URL, too.
+  Result<std::string> bad =
+      BuildStreamUrl("ftp://h/e?access_token=s3cret", StreamFilters{});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("s3cret") == std::string::npos);
+  CHECK(bad.status().message().find("access_token=***") != std::string::npos);
+}
+
+TEST_CASE("tail: the stream token is appended last, percent-encoded, once") {
+  StreamFilters f;
+  f.services = {"Jenkins"};
+  CHECK(BuildStreamUrl("http://h/events", f, "a b&c").value() ==
+        "http://h/events?service=Jenkins&access_token=a%20b%26c");
+  CHECK(BuildStreamUrl("http://h/events?x=1", StreamFilters{}, "t").value() ==
+        "http://h/events?x=1&access_token=t");
+  Result<std::string> twice =
+      BuildStreamUrl("http://h/events?access_token=u", StreamFilters{}, "t");
+  REQUIRE_FALSE(twice.ok());
+  CHECK(twice.status().message().rfind("the URL already has an access_token",
+                                       0) == 0);
+}
+
 TEST_CASE("tail: a URL that is not http(s) or has no host is refused") {
   auto error = [](const std::string& base) {
     Result<std::string> url = BuildStreamUrl(base, StreamFilters{});

@@ -49,7 +49,10 @@ Result<DeliveryQuery> ParseDeliveryQuery(
       }
       q.limit = static_cast<size_t>(*v);
     } else {
-      std::optional<int64_t> v = Integer(value, 0, 300);
+      // "0" turns long-poll off; another spelling of 0 ("00") is refused,
+      // as the mock does.
+      std::optional<int64_t> v =
+          value == "0" ? std::optional<int64_t>(0) : Integer(value, 1, 300);
       if (!v) {
         return Status::InvalidArgument(
             "wait must be an integer from 0 to 300, got " + Quoted(value));

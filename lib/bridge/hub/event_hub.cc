@@ -35,6 +35,12 @@ void EventHub::AppendLocked(HubEventPtr event) {
   if (event->kind == HubEvent::Kind::kNotification) {
     ++notifications_in_ring_;
     bytes_in_ring_ += EventBytes(*event);
+    // The first notification of a hub started without a resume point is
+    // the source's oldest: nothing before it can be answered for.
+    if (horizon_id_.empty()) {
+      horizon_id_ = event->id;
+      horizon_inclusive_ = false;
+    }
   }
   ring_.push_back(std::move(event));
   // Evict the oldest past either bound; the newest notification stays.

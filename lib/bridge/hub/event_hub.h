@@ -95,7 +95,9 @@ class EventHub {
     // What the history can no longer answer for (the delivery API's 410,
     // delivery_page.h): a cursor below `horizon_id`, or equal to it when
     // `horizon_inclusive`, names notifications the hub dropped (evicted,
-    // forgotten by Reset(), or before SetHorizon()). "" = none.
+    // forgotten by Reset(), or before SetHorizon()) or never had (older
+    // than the first one published, when the hub started without a resume
+    // point: the source's oldest then). "" = nothing published yet.
     std::string horizon_id;
     bool horizon_inclusive = false;
   };

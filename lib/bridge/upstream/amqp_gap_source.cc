@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "amqp_source.h"
-#include "notification_parser.h"
 
 namespace notifications {
 
@@ -51,17 +50,44 @@ Result<std::vector<Notification>> AmqpGapSource::FetchAfter(
   std::lock_guard<std::mutex> lock(mu_);
   const auto now = clock_.Now();
   for (auto it = cache_.begin(); it != cache_.end();) {
-    it = now - it->second.at > options_.cache_ttl ? cache_.erase(it)
-                                                  : std::next(it);
+    if (now - it->second.at > options_.cache_ttl) {
+      cache_bytes_ -= it->second.bytes;
+      it = cache_.erase(it);
+    } else {
+      ++it;
+    }
   }
   const auto key = std::make_pair(*after, *last);
   if (auto it = cache_.find(key); it != cache_.end()) return it->second.result;
   Result<std::vector<Notification>> result = Read(*after, *last, max_items);
   // Failures are not cached (except gone): the next client may have luck.
   if (result.ok() || result.status().code() == Status::Code::kGone) {
-    cache_.insert_or_assign(key, Cached{now, result});
+    CacheLocked(key, now, result);
   }
   return result;
+}
+
+void AmqpGapSource::CacheLocked(
+    std::pair<int64_t, int64_t> key, std::chrono::steady_clock::time_point now,
+    const Result<std::vector<Notification>>& result) {
+  size_t bytes = 0;
+  if (result.ok()) {
+    for (const Notification& n : result.value()) bytes += n.ByteSize();
+  }
+  if (bytes > options_.max_bytes) return;
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    cache_bytes_ -= it->second.bytes;
+    cache_.erase(it);
+  }
+  while (!cache_.empty() && cache_bytes_ + bytes > options_.max_bytes) {
+    auto oldest = std::min_element(
+        cache_.begin(), cache_.end(),
+        [](const auto& a, const auto& b) { return a.second.at < b.second.at; });
+    cache_bytes_ -= oldest->second.bytes;
+    cache_.erase(oldest);
+  }
+  cache_.emplace(key, Cached{now, result, bytes});
+  cache_bytes_ += bytes;
 }
 
 Result<std::vector<Notification>> AmqpGapSource::Read(int64_t after,
@@ -98,6 +124,7 @@ Result<std::vector<Notification>> AmqpGapSource::Read(int64_t after,
   if (!s.ok()) return unavailable(s);
 
   std::vector<Notification> items;
+  size_t bytes = 0;  // Their Notification::ByteSize().
   bool first_seen = false;
   while (true) {
     auto remaining =
@@ -129,15 +156,19 @@ Result<std::vector<Notification>> AmqpGapSource::Read(int64_t after,
       return Status::InvalidArgument("more than " + std::to_string(max_items) +
                                      " notifications missed");
     }
-    if (d->body.size() <= options_.max_message_bytes) {
-      Result<Notification> n = ParseAmqpNotification(d->body);
-      if (n.ok()) {
-        Notification item = std::move(n).value();
-        item.id = std::to_string(o);
-        item.time = FormatRfc3339(d->timestamp ? *d->timestamp * 1000
-                                               : clock_.WallMillis());
-        items.push_back(std::move(item));
+    AmqpMessage message = ReadAmqpMessage(d->body, options_.limits);
+    if (message.notification) {
+      Notification item = std::move(*message.notification);
+      item.id = std::to_string(o);
+      item.time = FormatRfc3339(d->timestamp ? *d->timestamp * 1000
+                                             : clock_.WallMillis());
+      bytes += item.ByteSize();
+      if (bytes > options_.max_bytes) {
+        return Status::InvalidArgument("more than " +
+                                       std::to_string(options_.max_bytes) +
+                                       " bytes of notifications missed");
       }
+      items.push_back(std::move(item));
     }
     if (o >= last) break;
   }

@@ -7,8 +7,9 @@
 //
 //   after_id    a stream offset ("0", "17"...); anything else is kGone (an
 //               id of another source or stream: the client gets a reset)
-//   the range   more than max_items notifications: kInvalidArgument
-//               (gap-too-large), found by reading at most that many;
+//   the range   more than max_items notifications, or more than
+//               max_bytes of them: kInvalidArgument (gap-too-large), found
+//               by reading at most that many;
 //               already read live: empty (nothing missed)
 //   retention   the stream no longer holds offset after_id: kGone (offsets
 //               need not be contiguous, but while that message is retained,
@@ -17,12 +18,14 @@
 //               kUnavailable (the stream ends, the client retries later)
 //
 // Bodies that are not notifications are skipped as the live source skips
-// them, so ids agree. `time` is the message's timestamp, else the time of
-// this read.
+// them (ReadAmqpMessage, the same limits), so ids agree; rawContent is kept
+// only when streams carry it. `time` is the message's timestamp, else the time
+// of this read.
 //
 // Thread-safe: fetches are serialised, and a result is reused for
 // `cache_ttl` by later requests for the same range, so a reconnect storm of
-// clients with the same Last-Event-ID reads the stream once. Stop() cuts
+// clients with the same Last-Event-ID reads the stream once (the results
+// kept add up to at most max_bytes). Stop() cuts
 // the fetch in progress short (kUnavailable) and fails later ones at once.
 #pragma once
 
@@ -37,6 +40,7 @@
 #include <vector>
 
 #include "amqp_client.h"
+#include "amqp_message.h"
 #include "clock.h"
 #include "gap_source.h"
 
@@ -46,7 +50,8 @@ struct AmqpGapOptions {
   AmqpEndpoint endpoint;
   std::string queue;  // The stream queue.
   uint16_t prefetch = 256;
-  size_t max_message_bytes = 1 << 20;       // As AmqpSourceOptions.
+  AmqpMessageLimits limits;                 // As the live source's.
+  size_t max_bytes = kDefaultMaxGapBytes;   // Per gap, and cached.
   std::chrono::milliseconds timeout{5000};  // Per fetch, connect included.
   std::chrono::milliseconds cache_ttl{2000};
 };
@@ -69,6 +74,10 @@ class AmqpGapSource final : public GapSource {
  private:
   Result<std::vector<Notification>> Read(int64_t after, int64_t last,
                                          size_t max_items);
+  // Keeps `result` for cache_ttl, within max_bytes in all (oldest out).
+  void CacheLocked(std::pair<int64_t, int64_t> key,
+                   std::chrono::steady_clock::time_point now,
+                   const Result<std::vector<Notification>>& result);
 
   AmqpConnector& connector_;
   Clock& clock_;
@@ -81,8 +90,10 @@ class AmqpGapSource final : public GapSource {
   struct Cached {
     std::chrono::steady_clock::time_point at;
     Result<std::vector<Notification>> result;
+    size_t bytes = 0;
   };
   std::map<std::pair<int64_t, int64_t>, Cached> cache_;
+  size_t cache_bytes_ = 0;
 
   std::mutex active_mu_;
   // guarded by active_mu_:

@@ -66,6 +66,8 @@ AmqpSource::AmqpSource(AmqpConnector& connector, EventHub& hub,
       logger_(logger),
       clock_(clock),
       options_(std::move(options)),
+      limits_{options_.max_body_bytes, options_.max_item_bytes,
+              hub.include_raw_content()},
       where_(AmqpEndpointText(options_.endpoint)),
       rng_(options_.seed ? options_.seed : std::random_device{}()),
       live_prefix_([&clock] {
@@ -296,32 +298,21 @@ AmqpStatus AmqpSource::Handle(std::vector<AmqpDelivery>& batch) {
     } else {
       last_tag = d.delivery_tag;
     }
-    std::string problem;
-    Result<Notification> parsed = Status::InvalidArgument("");
-    if (d.body.size() > options_.max_message_bytes) {
-      problem = "body of " + std::to_string(d.body.size()) +
-                " bytes, over the limit of " +
-                std::to_string(options_.max_message_bytes);
-    } else {
-      parsed = ParseAmqpNotification(d.body);
-      if (!parsed.ok()) problem = parsed.status().message();
-    }
-    if (!problem.empty()) {
+    AmqpMessage message = ReadAmqpMessage(d.body, limits_);
+    if (!message.notification) {
       ++skipped;
-      if (d.body.size() > options_.max_message_bytes) {
+      if (message.too_large) {
         metrics_.skipped_too_large.fetch_add(1, std::memory_order_relaxed);
       }
       last_skipped_id = stream_mode() ? id : "";
-      last_skipped_reason = problem;
+      last_skipped_reason = message.problem;
       logger_.Warn("amqp: skipped a message that is not a notification (" +
                    (stream_mode() ? "offset " + id
                                   : "routing key " + Quote(d.routing_key)) +
-                   "): " + problem);
+                   "): " + message.problem);
       continue;
     }
-    Notification n = std::move(parsed).value();
-    // Kept only when streams carry it: it can be large (issue 11).
-    if (!hub_.include_raw_content()) n.raw_content.reset();
+    Notification n = std::move(*message.notification);
     if (!stream_mode()) {
       id = NextLiveId();
       cursor = id;

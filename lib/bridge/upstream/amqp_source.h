@@ -19,9 +19,10 @@
 //     process and across restarts. What is published while the bridge is
 //     disconnected is lost.
 //
-// Each delivery: a body over max_message_bytes, not JSON or not a
-// notification (ParseAmqpNotification) is skipped: counted, logged, acked,
-// never stopping the consumer. `time` is the message's timestamp property
+// Each delivery: a body that is not a notification, or one too large
+// (ReadAmqpMessage: the body over max_body_bytes, the notification as kept
+// over max_item_bytes) is skipped: counted, logged, acked, never stopping
+// the consumer. `time` is the message's timestamp property
 // when present, else the time the bridge received it. Deliveries that are
 // already waiting are taken together (up to max_batch) and published as one
 // hub batch; they are acknowledged (one multiple ack) only once they are in
@@ -51,6 +52,7 @@
 #include <vector>
 
 #include "amqp_client.h"
+#include "amqp_message.h"
 #include "backoff.h"
 #include "clock.h"
 #include "event_hub.h"
@@ -71,8 +73,10 @@ struct AmqpSourceOptions {
   uint64_t seed = 0;        // For backoff jitter; 0 = random.
   uint16_t prefetch = 256;  // Unacknowledged deliveries in flight.
   size_t max_batch = 256;   // Deliveries published as one hub batch, at most.
-  // A larger body is skipped as not a notification (bytes).
-  size_t max_message_bytes = 1 << 20;
+  // Bodies and notifications above these are skipped (ReadAmqpMessage);
+  // rawContent is kept when the hub's streams carry it.
+  size_t max_body_bytes = size_t{16} << 20;
+  size_t max_item_bytes = size_t{1} << 20;
   // Longest single wait inside the library: bounds how late Stop() is seen.
   std::chrono::milliseconds wake{250};
   // How often the broker is asked for the queue's message count (lag).
@@ -138,7 +142,8 @@ class AmqpSource {
   Logger& logger_;
   Clock& clock_;
   const AmqpSourceOptions options_;
-  const std::string where_;  // The endpoint, for messages.
+  const AmqpMessageLimits limits_;  // From options_ and the hub.
+  const std::string where_;         // The endpoint, for messages.
   std::mt19937_64 rng_;
   uint32_t failures_ = 0;  // Consecutive, for Run()'s backoff.
 

@@ -12,12 +12,13 @@ struct UpstreamGapSource::Client {
 UpstreamGapSource::UpstreamGapSource(
     std::function<std::unique_ptr<HttpClient>()> make_http,
     DeliveryOptions options, Clock& clock,
-    std::atomic<uint64_t>* request_counter, size_t max_idle)
+    std::atomic<uint64_t>* request_counter, size_t max_idle, size_t max_bytes)
     : make_http_(std::move(make_http)),
       options_(std::move(options)),
       clock_(clock),
       request_counter_(request_counter),
-      max_idle_(max_idle) {}
+      max_idle_(max_idle),
+      max_bytes_(max_bytes) {}
 
 UpstreamGapSource::~UpstreamGapSource() = default;
 
@@ -49,6 +50,7 @@ Result<std::vector<Notification>> UpstreamGapSource::FetchAfter(
   }
   std::unique_ptr<Client> client = Acquire();
   std::vector<Notification> items;
+  size_t bytes = 0;  // Their Notification::ByteSize().
   std::optional<std::string> cursor = after_id;
   Status failure;
   while (true) {
@@ -80,6 +82,7 @@ Result<std::vector<Notification>> UpstreamGapSource::FetchAfter(
       if (CompareIds(n.id, *cursor) <= 0) continue;  // Overlap: not new.
       if (n.time.empty()) n.time = now_time;
       bool stop = !stop_at.empty() && CompareIds(n.id, stop_at) >= 0;
+      bytes += n.ByteSize();
       items.push_back(std::move(n));
       if (stop) {
         reached_stop = true;
@@ -89,6 +92,12 @@ Result<std::vector<Notification>> UpstreamGapSource::FetchAfter(
     if (items.size() > max_items) {
       failure = Status::InvalidArgument(
           "more than " + std::to_string(max_items) + " notifications missed");
+      break;
+    }
+    if (bytes > max_bytes_) {
+      failure =
+          Status::InvalidArgument("more than " + std::to_string(max_bytes_) +
+                                  " bytes of notifications missed");
       break;
     }
     // The page's cursor covers skipped items too: paging goes on past them.

@@ -27,6 +27,9 @@ namespace notifications {
 // `max_idle` kept between fetches), so fetches for distinct ranges proceed
 // in parallel. It neither shares nor caches results and does not bound how
 // many fetches run at once: put a SharedGapSource (hub) in front of it.
+// A gap over `max_bytes` stops being fetched (gap-too-large): items are
+// each at most the DeliveryOptions' max_item_bytes, rawContent dropped
+// unless kept, as the poller reads them.
 class UpstreamGapSource final : public GapSource {
  public:
   // `clock` must outlive this object. `options` are the delivery API's (the
@@ -35,7 +38,8 @@ class UpstreamGapSource final : public GapSource {
   UpstreamGapSource(std::function<std::unique_ptr<HttpClient>()> make_http,
                     DeliveryOptions options, Clock& clock,
                     std::atomic<uint64_t>* request_counter = nullptr,
-                    size_t max_idle = 4);
+                    size_t max_idle = 4,
+                    size_t max_bytes = kDefaultMaxGapBytes);
   ~UpstreamGapSource() override;
   UpstreamGapSource(const UpstreamGapSource&) = delete;
   UpstreamGapSource& operator=(const UpstreamGapSource&) = delete;
@@ -66,6 +70,7 @@ class UpstreamGapSource final : public GapSource {
   Clock& clock_;
   std::atomic<uint64_t>* request_counter_;
   const size_t max_idle_;
+  const size_t max_bytes_;  // Per gap (GapSource).
   std::atomic<uint64_t> requests_{0};
   CancelToken stop_token_;
 

@@ -113,6 +113,24 @@ TEST_CASE(
   CHECK(a.body.find("\"cursor\":\"11\"") != std::string::npos);
 }
 
+TEST_CASE(
+    "delivery page: without a resume point, a cursor older than the first "
+    "notification published is gone") {
+  // A bridge started without --state-file reads its source from the oldest
+  // the source retains: anything older was dropped there.
+  EventHub hub(10, false);
+  CHECK(hub.TakeSnapshot().horizon_id.empty());
+  PublishIds(hub, {"20", "21"});
+  auto snap = hub.TakeSnapshot();
+  CHECK(snap.horizon_id == "20");
+  CHECK_FALSE(snap.horizon_inclusive);
+  CHECK(RenderDeliveryPage(snap, Query("19"), false).status == 410);
+  DeliveryAnswer a = RenderDeliveryPage(snap, Query("20"), false);
+  CHECK(a.status == 200);
+  CHECK(a.body == "{\"notifications\":[" + Item("21") +
+                      "],\"cursor\":\"21\",\"more\":false}");
+}
+
 TEST_CASE("delivery page: before the source's start cursor is gone") {
   EventHub hub(10, false);
   hub.SetHorizon("41");
@@ -193,6 +211,8 @@ TEST_CASE("delivery query: parameters as the contract defines them") {
             "limit must be an integer from 1 to 1000, got \" 5\""},
            {{{"wait", "301"}},
             "wait must be an integer from 0 to 300, got \"301\""},
+           {{{"wait", "00"}},
+            "wait must be an integer from 0 to 300, got \"00\""},
            {{{"after", ""}},
             "after must be an id (1 to 128 bytes of [A-Za-z0-9._:-]), got "
             "\"\""},

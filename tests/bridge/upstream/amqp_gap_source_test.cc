@@ -101,6 +101,48 @@ TEST_CASE(
   CHECK(rig.gaps.FetchAfter("0", "5", 5).ok());  // Exactly 5: fine.
 }
 
+TEST_CASE(
+    "amqp gap source: rawContent is kept only when streams carry it, and a "
+    "gap heavier than max_bytes is too large") {
+  FakeAmqpBroker broker;
+  FakeClock clock;
+  const std::string raw = "{\"payload\":\"" + std::string(4000, 'p') + "\"}";
+  for (int i = 0; i < 6; ++i) {
+    broker.AddToStream(
+        "{\"service\":\"GitHub\",\"project\":\"Nasqueron\",\"group\":"
+        "\"ops\",\"rawContent\":" +
+        raw + ",\"type\":\"push\",\"text\":\"pushed " + std::to_string(i) +
+        "\",\"link\":\"\"}");
+  }
+  broker.AdvanceOnIdle(&clock);
+  auto make = [&](bool include_raw, size_t max_bytes) {
+    AmqpGapOptions o;
+    o.endpoint = ParseAmqpUrl("amqp://bridge@rabbitmq.test/dev").value();
+    o.queue = "notifications-stream";
+    o.limits.include_raw_content = include_raw;
+    o.max_bytes = max_bytes;
+    o.cache_ttl = std::chrono::milliseconds(0);
+    return std::make_unique<AmqpGapSource>(
+        broker, clock, o, [] { return std::optional<int64_t>(5); });
+  };
+  // Without --raw-content: five small items, far below 8 KiB.
+  auto lean = make(false, 8192);
+  auto r = lean->FetchAfter("0", "5", 100);
+  REQUIRE(r.ok());
+  REQUIRE(r->size() == 5);
+  CHECK(!r->front().raw_content.has_value());
+  // With it: each item weighs its payload; two fit in 8 KiB, not five.
+  auto heavy = make(true, 8192);
+  auto too_large = heavy->FetchAfter("0", "5", 100);
+  CHECK(too_large.status().code() == Status::Code::kInvalidArgument);
+  CHECK(too_large.status().message() ==
+        "more than 8192 bytes of notifications missed");
+  auto two = heavy->FetchAfter("0", "2", 100);
+  REQUIRE(two.ok());
+  REQUIRE(two->size() == 2);
+  CHECK(two->front().raw_content.has_value());
+}
+
 TEST_CASE("amqp gap source: offsets the stream no longer retains are gone") {
   Rig rig;
   rig.broker.Truncate(5);

@@ -34,7 +34,9 @@ struct Rig {
                   std::lock_guard<std::mutex> lock(log_mu);
                   log_lines.push_back(l);
                 }};
-  EventHub hub{100, false};
+  EventHub hub;
+
+  explicit Rig(bool raw_content = false) : hub(100, raw_content) {}
 
   AmqpSourceOptions Options(const std::string& queue = "notifications-stream") {
     AmqpSourceOptions o;
@@ -204,6 +206,42 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "amqp source: --max-item-bytes counts rawContent only when streams carry "
+    "it") {
+  // A webhook with a 2 MiB payload and a one-line notification.
+  const std::string body =
+      "{\"service\":\"GitHub\",\"project\":\"Nasqueron\",\"group\":"
+      "\"ops\",\"rawContent\":{\"payload\":\"" +
+      std::string(2 << 20, 'p') +
+      "\"},\"type\":\"push\",\"text\":\"pushed\",\"link\":\"\"}";
+  SUBCASE("without --raw-content: kept, without its payload") {
+    Rig rig;
+    rig.broker.AddToStream(body);
+    AmqpSource source(rig.broker, rig.hub, rig.metrics, rig.logger, rig.clock,
+                      rig.Options());
+    REQUIRE(source.Subscribe().ok());
+    REQUIRE(source.Pump().ok());
+    auto history = rig.hub.TakeSnapshot().history;
+    REQUIRE(history.size() == 1);
+    CHECK(!history[0]->notification.raw_content.has_value());
+    CHECK(rig.metrics.amqp_skipped == 0);
+  }
+  SUBCASE("with --raw-content: over 1 MiB as kept, skipped") {
+    Rig rig(/*raw_content=*/true);
+    rig.broker.AddToStream(body);
+    rig.broker.AddToStream(Body(1));
+    AmqpSource source(rig.broker, rig.hub, rig.metrics, rig.logger, rig.clock,
+                      rig.Options());
+    REQUIRE(source.Subscribe().ok());
+    REQUIRE(source.Pump().ok());
+    CHECK(rig.HistoryIds() == std::vector<std::string>{"1"});
+    CHECK(rig.metrics.skipped_too_large == 1);
+    CHECK(rig.Logged("offset 0): notification of "));
+    CHECK(rig.Logged("bytes, over --max-item-bytes 1048576"));
+  }
+}
+
+TEST_CASE(
     "amqp source: messages that are not notifications are acked, skipped, "
     "counted, logged") {
   Rig rig;
@@ -214,8 +252,10 @@ TEST_CASE(
   rig.broker.AddToStream("[1,2,3]");
   rig.broker.AddToStream(std::string(2 << 20, ' ') + Body(4));
   rig.broker.AddToStream(Body(5));
+  AmqpSourceOptions options = rig.Options();
+  options.max_body_bytes = 1 << 20;  // --max-page-bytes 1 MiB
   AmqpSource source(rig.broker, rig.hub, rig.metrics, rig.logger, rig.clock,
-                    rig.Options());
+                    options);
   REQUIRE(source.Subscribe().ok());
   REQUIRE(source.Pump().ok());
   CHECK(rig.HistoryIds() == std::vector<std::string>{"0", "5"});
@@ -301,8 +341,7 @@ TEST_CASE(
   CHECK(st.last_error.find("secret") == std::string::npos);
   CHECK(rig.metrics.amqp_errors[static_cast<size_t>(AmqpErrorKind::kAuth)] ==
         1);
-  CHECK(rig.Logged(
-      "amqp amqp://rabbitmq.test:5672/dev: auth: connecting"));
+  CHECK(rig.Logged("amqp amqp://rabbitmq.test:5672/dev: auth: connecting"));
 
   rig.broker.Fail(
       "declare_queue",

@@ -29,13 +29,14 @@ struct Rig {
   FakeClock clock;
   std::atomic<uint64_t> counter{0};
   int clients_made = 0;
-  UpstreamGapSource Make(DeliveryOptions o) {
+  UpstreamGapSource Make(DeliveryOptions o,
+                         size_t max_bytes = kDefaultMaxGapBytes) {
     return UpstreamGapSource(
         [this] {
           ++clients_made;
           return std::make_unique<Forward>(http);
         },
-        o, clock, &counter);
+        o, clock, &counter, /*max_idle=*/4, max_bytes);
   }
 };
 
@@ -66,6 +67,49 @@ TEST_CASE("gap source: pages until the stop id, one request per page") {
   CHECK(gaps.FetchAfter("2", "5", 100).ok());
   CHECK(gaps.requests() == 3);
   CHECK(rig.clients_made == 1);  // The pooled client was reused.
+}
+
+TEST_CASE(
+    "gap source: a gap heavier than its byte bound is too large, whatever "
+    "its count") {
+  Rig rig;
+  DeliveryOptions o = Options();
+  o.page_limit = 2;
+  const std::string text(3000, 'x');
+  auto item = [&](int id) {
+    return R"({"id":")" + std::to_string(id) +
+           R"(","time":"2026-11-28T12:00:00.000Z","service":"GitHub",)" +
+           R"("project":"Nasqueron","group":"ops","type":"push","text":")" +
+           text + R"(","link":""})";
+  };
+  Notification one;
+  one.id = "3";
+  one.service = "GitHub";
+  one.project = "Nasqueron";
+  one.group = "ops";
+  one.type = "push";
+  one.text = text;
+  one.time = "2026-11-28T12:00:00.000Z";
+  // Room for three such items, not four.
+  UpstreamGapSource gaps = rig.Make(o, 3 * one.ByteSize() + 10);
+  rig.http.PushJson(200, R"({"notifications":[)" + item(3) + "," + item(4) +
+                             R"(],"cursor":"4","more":true})");
+  rig.http.PushJson(200, R"({"notifications":[)" + item(5) + "," + item(6) +
+                             R"(],"cursor":"6","more":true})");
+  auto r = gaps.FetchAfter("2", "", 10000);
+  CHECK(r.status().code() == Status::Code::kInvalidArgument);
+  CHECK(r.status().message() == "more than " +
+                                    std::to_string(3 * one.ByteSize() + 10) +
+                                    " bytes of notifications missed");
+  CHECK(gaps.requests() == 2);  // Stopped there: no third page.
+  // Three fit.
+  rig.http.PushJson(200, R"({"notifications":[)" + item(3) + "," + item(4) +
+                             R"(],"cursor":"4","more":true})");
+  rig.http.PushJson(200, R"({"notifications":[)" + item(5) +
+                             R"(],"cursor":"5","more":false})");
+  auto ok = gaps.FetchAfter("2", "", 10000);
+  REQUIRE(ok.ok());
+  CHECK(ok->size() == 3);
 }
 
 TEST_CASE("gap source: gone, too large and unavailable are told apart") {
