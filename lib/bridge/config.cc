@@ -240,22 +240,40 @@ Status NormalizeBasePath(std::string& base_path) {
 
 Status CheckAllowOrigins(const std::vector<std::string>& origins) {
   for (const std::string& origin : origins) {
-    // What follows the scheme: a host and maybe a port, as a browser's
-    // Origin header has it, never a path, query or fragment (it would
-    // never match, and CORS would fail without a word).
-    const size_t scheme_end = origin.find("://");
-    const std::string authority =
-        scheme_end == std::string::npos ? "" : origin.substr(scheme_end + 3);
-    if (origin == "*" ||
-        origin.find_first_of(" \t\r\n,") != std::string::npos ||
-        (origin.rfind("http://", 0) != 0 && origin.rfind("https://", 0) != 0) ||
-        authority.empty() ||
-        authority.find_first_of("/?#@") != std::string::npos) {
+    // Compared byte for byte with a browser's Origin header, which is
+    // scheme://host[:port] in lower case, without the scheme's default
+    // port: anything else would never match, and CORS would fail without a
+    // word.
+    auto refuse = [&origin](const std::string& why) {
       return Status::InvalidArgument(
           "--allow-origin takes an exact origin like "
-          "https://infra.nasqueron.org (scheme://host[:port], no "
-          "path, no '*'), got \"" +
-          origin + "\"");
+          "https://infra.nasqueron.org (scheme://host[:port], no path, no "
+          "'*'): " +
+          why + ", got \"" + RedactUserinfo(origin) + "\"");
+    };
+    if (origin == "*") return refuse("'*' is not an origin");
+    if (origin.find(',') != std::string::npos) {
+      return refuse("one origin per flag (commas only in the environment)");
+    }
+    Result<HttpUrl> url = ParseHttpUrl(origin, "https://infra.nasqueron.org");
+    if (!url.ok()) return refuse(url.status().message());
+    if (!url->userinfo.empty() || !url->path.empty() || url->has_query ||
+        url->has_fragment || origin.find('@') != std::string::npos) {
+      return refuse("no path, query, fragment or user");
+    }
+    const int default_port = url->scheme == "https" ? 443 : 80;
+    if (url->port == default_port) {
+      return refuse("browsers leave out the default port " +
+                    std::to_string(default_port));
+    }
+    std::string canonical = url->scheme + "://";
+    for (char c : url->host) {
+      canonical +=
+          (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    if (url->port != 0) canonical += ":" + std::to_string(url->port);
+    if (canonical != origin) {
+      return refuse("browsers send it as " + canonical);
     }
   }
   return Status::Ok();

@@ -1,5 +1,6 @@
 #include "service.h"
 
+#include <algorithm>
 #include <functional>
 #include <thread>
 
@@ -20,6 +21,11 @@
 namespace notifications {
 
 namespace {
+
+// A gap holds at least one notification of the largest size allowed.
+size_t MaxGapBytes(const BridgeConfig& c) {
+  return std::max(kDefaultMaxGapBytes, c.max_item_bytes);
+}
 
 DeliveryOptions MakeDeliveryOptions(const BridgeConfig& c) {
   DeliveryOptions o;
@@ -106,7 +112,8 @@ struct BridgeService::Impl {
     // Gap fetches run concurrently, each on an HTTP client of its own.
     upstream_gaps = std::make_unique<UpstreamGapSource>(
         [] { return std::make_unique<CurlHttpClient>(); },
-        MakeDeliveryOptions(config), clock, &metrics.gap_fetches);
+        MakeDeliveryOptions(config), clock, &metrics.gap_fetches,
+        /*max_idle=*/4, MaxGapBytes(config));
     source_gaps = upstream_gaps.get();
     PollerOptions o = MakePollerOptions(config);
     o.on_cursor = SaveCursor();
@@ -135,6 +142,7 @@ struct BridgeService::Impl {
       g.endpoint = o.endpoint;
       g.queue = a.queue;
       g.limits = {o.max_body_bytes, o.max_item_bytes, config.raw_content};
+      g.max_bytes = MaxGapBytes(config);
       g.timeout = config.request_timeout;
       amqp_gaps = std::make_unique<AmqpGapSource>(
           *connector, clock, g, [this] { return amqp->LastOffset(); },

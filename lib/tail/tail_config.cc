@@ -53,9 +53,9 @@ TailCommandLine ParseTailCommandLine(int argc, const char* const* argv) {
       ->required();
   app.add_option("--token-file", token_file,
                  "File holding the stream token of a bridge run with "
-                 "--stream-token-file (or set " +
+                 "--stream-token-file (without it, " +
                      env +
-                     "TOKEN); sent as access_token, never shown. "
+                     "TOKEN is read); sent as access_token, never shown. "
                      "Not in the URL: the command line is visible to every "
                      "local user")
       ->envname(env + "TOKEN_FILE");

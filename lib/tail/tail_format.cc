@@ -9,6 +9,7 @@
 
 #include "http_url.h"
 #include "notification_parser.h"
+#include "query_string.h"
 #include "url_encoding.h"
 #include "utf8.h"
 
@@ -152,6 +153,12 @@ std::pair<size_t, size_t> QueryRange(std::string_view url) {
   return {question + 1, end};
 }
 
+// As the bridge reads a parameter name: form-decoded ("access%5Ftoken" is
+// access_token too).
+bool IsAccessToken(std::string_view name) {
+  return FormDecode(name) == "access_token";
+}
+
 bool HasAccessToken(std::string_view url) {
   auto [begin, end] = QueryRange(url);
   if (begin == std::string_view::npos) return false;
@@ -160,7 +167,7 @@ bool HasAccessToken(std::string_view url) {
     size_t amp = query.find('&', at);
     if (amp == std::string_view::npos) amp = query.size();
     std::string_view pair = query.substr(at, amp - at);
-    if (pair.substr(0, pair.find('=')) == "access_token") return true;
+    if (IsAccessToken(pair.substr(0, pair.find('=')))) return true;
     at = amp + 1;
   }
   return false;
@@ -169,7 +176,8 @@ bool HasAccessToken(std::string_view url) {
 }  // namespace
 
 std::string RedactStreamUrl(std::string_view url) {
-  std::string text = RedactUserinfo(url);
+  // The fragment is never sent: left out (it could hold anything).
+  std::string text = RedactUserinfo(url.substr(0, url.find('#')));
   auto [begin, end] = QueryRange(text);
   if (begin == std::string::npos) return text;
   std::string out = text.substr(0, begin);
@@ -179,8 +187,9 @@ std::string RedactStreamUrl(std::string_view url) {
     if (amp == std::string_view::npos) amp = query.size();
     std::string_view pair = query.substr(at, amp - at);
     const size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == "access_token" && eq != std::string_view::npos) {
-      out += "access_token=***";
+    if (eq != std::string_view::npos && IsAccessToken(pair.substr(0, eq))) {
+      out += pair.substr(0, eq);
+      out += "=***";
     } else {
       out += pair;
     }

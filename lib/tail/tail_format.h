@@ -111,10 +111,11 @@ Result<std::string> BuildStreamUrl(const std::string& base,
                                    const std::string& access_token = "");
 
 // `url` as the client prints it (errors, notices): without userinfo
-// (RedactUserinfo()) and with the value of every access_token parameter
-// replaced by "***", so that a stream token never reaches a terminal or a
-// log: "https://u:p@h/events?access_token=s3cret&service=GitHub" gives
-// "https://h/events?access_token=***&service=GitHub".
+// (RedactUserinfo()), without its fragment (never sent), and with the value
+// of every access_token parameter (its name form-decoded, as the bridge
+// reads it) replaced by "***", so that a stream token never reaches a
+// terminal or a log: "https://u:p@h/events?access_token=s3cret&service=GitHub"
+// gives "https://h/events?access_token=***&service=GitHub".
 std::string RedactStreamUrl(std::string_view url);
 
 }  // namespace notifications

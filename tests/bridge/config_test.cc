@@ -39,19 +39,34 @@ TEST_CASE("config: documented defaults") {
 }
 
 TEST_CASE("config: flags are parsed, fractions allowed") {
-  BridgeCommandLine c =
-      Parse({"--delivery-url", "https://api.nasqueron.org/delivery",
-             "--poll-interval", "0.25", "--listen", "0.0.0.0:0", "--history",
-             "50", "--heartbeat", "2", "--max-clients", "7", "--allow-origin",
-             "https://infra.nasqueron.org", "--allow-origin",
-             "http://localhost:3000", "--raw-content", "--log-level", "debug"});
+  BridgeCommandLine c = Parse({"--delivery-url",
+                               "https://api.nasqueron.org/delivery",
+                               "--poll-interval",
+                               "0.25",
+                               "--listen",
+                               "0.0.0.0:0",
+                               "--history",
+                               "50",
+                               "--heartbeat",
+                               "2",
+                               "--max-clients",
+                               "7",
+                               "--allow-origin",
+                               "https://infra.nasqueron.org",
+                               "--allow-origin",
+                               "http://localhost:3000",
+                               "--allow-origin",
+                               "http://[::1]:8080",
+                               "--raw-content",
+                               "--log-level",
+                               "debug"});
   REQUIRE(c.action == BridgeCommandLine::Action::kRun);
   CHECK(c.config.poll_interval == std::chrono::milliseconds(250));
   CHECK(c.config.listen_host == "0.0.0.0");
   CHECK(c.config.listen_port == 0);
   CHECK(c.config.history == 50);
   CHECK(c.config.max_clients == 7);
-  CHECK(c.config.allow_origins.size() == 2);
+  CHECK(c.config.allow_origins.size() == 3);
   CHECK(c.config.raw_content);
   CHECK(c.config.log_level == LogLevel::kDebug);
 }
@@ -82,6 +97,18 @@ TEST_CASE("config: invalid values exit 2 with a one-line reason") {
        "no path"},
       {{"--delivery-url", "http://x", "--allow-origin", "https://"},
        "allow-origin"},
+      {{"--delivery-url", "http://x", "--allow-origin", "https://a.test:"},
+       "empty port"},
+      {{"--delivery-url", "http://x", "--allow-origin", "https://a.test:x"},
+       "allow-origin"},
+      {{"--delivery-url", "http://x", "--allow-origin", "https://a.test:443"},
+       "default port 443"},
+      {{"--delivery-url", "http://x", "--allow-origin", "http://a.test:80"},
+       "default port 80"},
+      {{"--delivery-url", "http://x", "--allow-origin", "https://A.test"},
+       "browsers send it as https://a.test"},
+      {{"--delivery-url", "http://x", "--allow-origin", "HTTPS://a.test"},
+       "browsers send it as https://a.test"},
       {{"--delivery-url", "http://x", "--log-level", "loud"}, "log-level"},
       {{"--delivery-url", "http://x", "--public-dir", "/nonexistent/dir"},
        "public-dir"},

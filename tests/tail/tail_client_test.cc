@@ -69,6 +69,37 @@ TEST_CASE("tail client: asks for an event stream and prints its events") {
   CHECK(requests[0].idle_timeout == 60000ms);
 }
 
+TEST_CASE("tail client: a stream token in the URL is never printed") {
+  TailOptions o = Options();
+  o.url = "http://u:pw@bridge.test/events?access_token=s3cret";
+  o.stream_url = o.url;  // display_url left out: the client redacts.
+  SUBCASE("refused") {
+    FakeHttpStream stream;
+    CapturedSinks c;
+    TailClient client(o, c.sinks(), stream);
+    Status status = client.Run();
+    CHECK(status.message().rfind(
+              "cannot connect to http://bridge.test/events?access_token=***: ",
+              0) == 0);
+    CHECK(status.message().find("s3cret") == std::string::npos);
+    CHECK(status.message().find("pw") == std::string::npos);
+  }
+  SUBCASE("rejected") {
+    FakeHttpStream stream;
+    FakeHttpStream::Response r;
+    r.status = 401;
+    r.content_type = "application/json";
+    r.chunks = {R"({"error":"unauthorized","message":"wrong token"})"};
+    stream.Push(r);
+    CapturedSinks c;
+    TailClient client(o, c.sinks(), stream);
+    Status status = client.Run();
+    CHECK(status.message() ==
+          "http://bridge.test/events?access_token=*** answered HTTP 401: "
+          "unauthorized: wrong token");
+  }
+}
+
 TEST_CASE("tail client: the first connection's failures end Run() at once") {
   SUBCASE("refused") {
     FakeHttpStream stream;  // Nothing scripted: refused.

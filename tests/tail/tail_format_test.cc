@@ -233,7 +233,13 @@ TEST_CASE("tail: printed URLs lose their userinfo and access_token values") {
             "https://u:p@h/events?access_token=s3cret&service=GitHub") ==
         "https://h/events?access_token=***&service=GitHub");
   CHECK(RedactStreamUrl("http://h/e?service=a&access_token=t#frag") ==
-        "http://h/e?service=a&access_token=***#frag");
+        "http://h/e?service=a&access_token=***");
+  // The fragment is never sent, and never shown.
+  CHECK(RedactStreamUrl("http://h/e#access_token=t") == "http://h/e");
+  CHECK(RedactStreamUrl("http://h/e?a=1#y?access_token=t") == "http://h/e?a=1");
+  // The name as the bridge decodes it.
+  CHECK(RedactStreamUrl("http://h/e?access%5Ftoken=t&access_toke%6E=u") ==
+        "http://h/e?access%5Ftoken=***&access_toke%6E=***");
   CHECK(RedactStreamUrl("http://h/e?access_token=a&access_token=b") ==
         "http://h/e?access_token=***&access_token=***");
   // Only that parameter, and only in the query.
@@ -259,6 +265,9 @@ TEST_CASE("tail: the stream token is appended last, percent-encoded, once") {
   Result<std::string> twice =
       BuildStreamUrl("http://h/events?access_token=u", StreamFilters{}, "t");
   REQUIRE_FALSE(twice.ok());
+  CHECK_FALSE(
+      BuildStreamUrl("http://h/events?access%5ftoken=u", StreamFilters{}, "t")
+          .ok());
   CHECK(twice.status().message().rfind("the URL already has an access_token",
                                        0) == 0);
 }

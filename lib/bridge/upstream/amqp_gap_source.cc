@@ -156,12 +156,12 @@ Result<std::vector<Notification>> AmqpGapSource::Read(int64_t after,
       return Status::InvalidArgument("more than " + std::to_string(max_items) +
                                      " notifications missed");
     }
-    AmqpMessage message = ReadAmqpMessage(d->body, options_.limits);
+    AmqpMessage message =
+        ReadAmqpMessage(d->body, options_.limits, std::to_string(o),
+                        FormatRfc3339(d->timestamp ? *d->timestamp * 1000
+                                                   : clock_.WallMillis()));
     if (message.notification) {
       Notification item = std::move(*message.notification);
-      item.id = std::to_string(o);
-      item.time = FormatRfc3339(d->timestamp ? *d->timestamp * 1000
-                                             : clock_.WallMillis());
       bytes += item.ByteSize();
       if (bytes > options_.max_bytes) {
         return Status::InvalidArgument("more than " +

@@ -7,7 +7,8 @@
 namespace notifications {
 
 AmqpMessage ReadAmqpMessage(std::string_view body,
-                            const AmqpMessageLimits& limits) {
+                            const AmqpMessageLimits& limits, std::string id,
+                            std::string time) {
   AmqpMessage m;
   if (body.size() > limits.max_body_bytes) {
     m.problem = "body of " + std::to_string(body.size()) +
@@ -22,6 +23,8 @@ AmqpMessage ReadAmqpMessage(std::string_view body,
     return m;
   }
   Notification n = std::move(parsed).value();
+  n.id = std::move(id);
+  n.time = std::move(time);
   if (!limits.include_raw_content) n.raw_content.reset();
   const size_t bytes = n.ByteSize();
   if (bytes > limits.max_item_bytes) {

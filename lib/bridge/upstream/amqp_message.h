@@ -8,12 +8,15 @@
 //   not a notification           skipped (ParseAmqpNotification's message)
 //   the notification as kept     skipped, too large ("notification of N
 //   over max_item_bytes          bytes, over --max-item-bytes M"): its
-//                                fields, plus rawContent only when streams
-//                                carry it (Notification::ByteSize), as the
-//                                polling source counts an item
+//                                fields with its id and time, plus
+//                                rawContent only when streams carry it
+//                                (Notification::ByteSize), as the polling
+//                                source counts an item (so a bridge polling
+//                                this one with the same limit takes it too)
 //
-// rawContent is dropped unless include_raw_content. The id and time are
-// left empty: the caller sets them. Pure; thread-safe.
+// rawContent is dropped unless include_raw_content; `id` and `time` are the
+// notification's (the caller's: a stream offset, an RFC 3339 time). Pure;
+// thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -38,6 +41,7 @@ struct AmqpMessage {
 };
 
 AmqpMessage ReadAmqpMessage(std::string_view body,
-                            const AmqpMessageLimits& limits);
+                            const AmqpMessageLimits& limits, std::string id,
+                            std::string time);
 
 }  // namespace notifications

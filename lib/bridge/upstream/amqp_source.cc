@@ -232,10 +232,9 @@ AmqpStatus AmqpSource::Subscribe() {
   return AmqpStatus::Ok();
 }
 
-std::string AmqpSource::NextLiveId() {
-  char buf[16];
-  snprintf(buf, sizeof buf, "%010llu",
-           static_cast<unsigned long long>(++live_counter_));
+std::string AmqpSource::LiveId(uint64_t n) const {
+  char buf[24];
+  snprintf(buf, sizeof buf, "%010llu", static_cast<unsigned long long>(n));
   return live_prefix_ + buf;
 }
 
@@ -298,7 +297,11 @@ AmqpStatus AmqpSource::Handle(std::vector<AmqpDelivery>& batch) {
     } else {
       last_tag = d.delivery_tag;
     }
-    AmqpMessage message = ReadAmqpMessage(d.body, limits_);
+    // Live ids are minted for notifications only: this one's, if it is.
+    if (!stream_mode()) id = LiveId(live_counter_ + 1);
+    AmqpMessage message = ReadAmqpMessage(
+        d.body, limits_, id,
+        FormatRfc3339(d.timestamp ? *d.timestamp * 1000 : now_ms));
     if (!message.notification) {
       ++skipped;
       if (message.too_large) {
@@ -312,14 +315,11 @@ AmqpStatus AmqpSource::Handle(std::vector<AmqpDelivery>& batch) {
                    "): " + message.problem);
       continue;
     }
-    Notification n = std::move(*message.notification);
     if (!stream_mode()) {
-      id = NextLiveId();
+      ++live_counter_;
       cursor = id;
     }
-    n.id = id;
-    n.time = FormatRfc3339(d.timestamp ? *d.timestamp * 1000 : now_ms);
-    fresh.push_back(std::move(n));
+    fresh.push_back(std::move(*message.notification));
   }
   // Counted before the batch reaches the streams: whoever sees a later
   // notification sees the skipped ones counted.

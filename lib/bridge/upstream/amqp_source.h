@@ -134,7 +134,8 @@ class AmqpSource {
   void MaybeInspect();
   void SetConnection(const char* state);
   bool Sleep(std::chrono::milliseconds delay);
-  std::string NextLiveId();
+  // The n-th live id of this process (live mode).
+  std::string LiveId(uint64_t n) const;
 
   AmqpConnector& connector_;
   EventHub& hub_;

@@ -3,6 +3,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
+#include <optional>
 
 #include "fake_amqp.h"
 #include "fakes.h"
@@ -141,6 +144,39 @@ TEST_CASE(
   REQUIRE(two.ok());
   REQUIRE(two->size() == 2);
   CHECK(two->front().raw_content.has_value());
+}
+
+TEST_CASE("amqp gap source: the results kept add up to at most max_bytes") {
+  FakeAmqpBroker broker;
+  FakeClock clock;
+  std::atomic<uint64_t> requests{0};
+  for (int i = 0; i < 10; ++i) broker.AddToStream(Body(i));
+  broker.AdvanceOnIdle(&clock);
+  auto make = [&](size_t max_bytes) {
+    AmqpGapOptions o;
+    o.endpoint = ParseAmqpUrl("amqp://bridge@rabbitmq.test/dev").value();
+    o.queue = "notifications-stream";
+    o.max_bytes = max_bytes;
+    o.cache_ttl = std::chrono::hours(1);  // Only the byte bound evicts.
+    return std::make_unique<AmqpGapSource>(
+        broker, clock, o, [] { return std::optional<int64_t>(9); }, &requests);
+  };
+  // The weight of one range of two notifications.
+  auto probe = make(kDefaultMaxGapBytes)->FetchAfter("0", "2", 100);
+  REQUIRE(probe.ok());
+  size_t weight = 0;
+  for (const Notification& n : probe.value()) weight += n.ByteSize();
+  // Room for one such range, not two.
+  auto gaps = make(weight + weight / 2);
+  requests = 0;
+  REQUIRE(gaps->FetchAfter("0", "2", 100).ok());
+  REQUIRE(gaps->FetchAfter("0", "2", 100).ok());
+  CHECK(requests == 1);  // Kept.
+  REQUIRE(gaps->FetchAfter("2", "4", 100).ok());
+  REQUIRE(gaps->FetchAfter("2", "4", 100).ok());
+  CHECK(requests == 2);  // Kept, in place of the first.
+  REQUIRE(gaps->FetchAfter("0", "2", 100).ok());
+  CHECK(requests == 3);  // The first was let go.
 }
 
 TEST_CASE("amqp gap source: offsets the stream no longer retains are gone") {
