@@ -159,16 +159,23 @@ bool IsAccessToken(std::string_view name) {
   return FormDecode(name) == "access_token";
 }
 
-bool HasAccessToken(std::string_view url) {
-  auto [begin, end] = QueryRange(url);
-  if (begin == std::string_view::npos) return false;
-  std::string_view query = url.substr(begin, end - begin);
+// The parameters of `query` as written, name=value ("" between two '&').
+std::vector<std::string_view> SplitQuery(std::string_view query) {
+  std::vector<std::string_view> pairs;
   for (size_t at = 0; at <= query.size();) {
     size_t amp = query.find('&', at);
     if (amp == std::string_view::npos) amp = query.size();
-    std::string_view pair = query.substr(at, amp - at);
-    if (IsAccessToken(pair.substr(0, pair.find('=')))) return true;
+    pairs.push_back(query.substr(at, amp - at));
     at = amp + 1;
+  }
+  return pairs;
+}
+
+bool HasAccessToken(std::string_view url) {
+  auto [begin, end] = QueryRange(url);
+  if (begin == std::string_view::npos) return false;
+  for (std::string_view pair : SplitQuery(url.substr(begin, end - begin))) {
+    if (IsAccessToken(pair.substr(0, pair.find('=')))) return true;
   }
   return false;
 }
@@ -181,20 +188,17 @@ std::string RedactStreamUrl(std::string_view url) {
   auto [begin, end] = QueryRange(text);
   if (begin == std::string::npos) return text;
   std::string out = text.substr(0, begin);
-  std::string_view query = std::string_view(text).substr(begin, end - begin);
-  for (size_t at = 0; at <= query.size();) {
-    size_t amp = query.find('&', at);
-    if (amp == std::string_view::npos) amp = query.size();
-    std::string_view pair = query.substr(at, amp - at);
-    const size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && IsAccessToken(pair.substr(0, eq))) {
-      out += pair.substr(0, eq);
+  const std::vector<std::string_view> pairs =
+      SplitQuery(std::string_view(text).substr(begin, end - begin));
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (i > 0) out += '&';
+    const size_t eq = pairs[i].find('=');
+    if (eq != std::string_view::npos && IsAccessToken(pairs[i].substr(0, eq))) {
+      out += pairs[i].substr(0, eq);
       out += "=***";
     } else {
-      out += pair;
+      out += pairs[i];
     }
-    if (amp < query.size()) out += '&';
-    at = amp + 1;
   }
   return out + text.substr(end);
 }
