@@ -113,18 +113,10 @@ std::string FinishAmqpConfig(const AmqpFlags& f,
   c->endpoint.heartbeat = std::chrono::seconds(f.heartbeat);
 
   const std::string env_password = "NOTIFICATIONS_BRIDGE_AMQP_PASSWORD";
-  if (!f.password_file.empty()) {
-    Result<std::string> password = ReadSecretFile(f.password_file, warnings);
-    if (!password.ok()) {
-      return "--amqp-password-file: " + password.status().message();
-    }
-    c->endpoint.password = password.value();
-  } else {
-    Result<std::optional<std::string>> password =
-        ReadSecretVariable(env_password);
-    if (!password.ok()) return password.status().message();
-    if (password->has_value()) c->endpoint.password = **password;
-  }
+  Result<std::string> password = ReadSecret(
+      "--amqp-password-file", f.password_file, env_password, warnings);
+  if (!password.ok()) return password.status().message();
+  c->endpoint.password = password.value();
   if (c->endpoint.password.empty()) {
     return "--amqp-url needs a password: --amqp-password-file PATH or " +
            env_password;

@@ -10,6 +10,7 @@
 #include "config_option.h"
 #include "http_url.h"
 #include "listen_address.h"
+#include "notification.h"
 #include "number_option.h"
 #include "secret_file.h"
 #include "version.h"
@@ -266,11 +267,7 @@ Status CheckAllowOrigins(const std::vector<std::string>& origins) {
       return refuse("browsers leave out the default port " +
                     std::to_string(default_port));
     }
-    std::string canonical = url->scheme + "://";
-    for (char c : url->host) {
-      canonical +=
-          (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    }
+    std::string canonical = url->scheme + "://" + AsciiLower(url->host);
     if (url->port != 0) canonical += ":" + std::to_string(url->port);
     if (canonical != origin) {
       return refuse("browsers send it as " + canonical);
